@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+// resnetc: a compiler for residual networks. Targets are listed in pipeline order.
+import PackageDescription
+
+let package = Package(
+    name: "resnetc",
+    products: [
+        .executable(name: "resnetc", targets: ["resnetc"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // libyaml from the system package libyaml-dev (pkg-config yaml-0.1).
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
+        // Source locations, diagnostics and their rendering, shared by every stage.
+        .target(name: "ResNetDiagnostics"),
+        // YAML -> typed ModelSpec with located diagnostics, `extends:` and `--set` overrides.
+        .target(name: "ResNetSpec", dependencies: ["CYAML", "ResNetDiagnostics"]),
+        // The dataflow graph: one node type, one op enum, shapes, verifier, printer.
+        .target(name: "ResNetIR", dependencies: ["ResNetDiagnostics"]),
+        // Graph -> graph passes, in the order Pipeline.swift lists them.
+        .target(name: "ResNetPasses", dependencies: ["ResNetSpec", "ResNetIR", "ResNetDiagnostics"]),
+        // The command-line tool: one file per subcommand.
+        .executableTarget(
+            name: "resnetc",
+            dependencies: [
+                "ResNetSpec", "ResNetIR", "ResNetPasses", "ResNetDiagnostics",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Repository paths and golden-file helpers shared by the test targets.
+        .target(name: "TestSupport", dependencies: ["ResNetDiagnostics"], path: "Tests/TestSupport"),
+        .testTarget(name: "ResNetSpecTests", dependencies: ["ResNetSpec", "TestSupport"]),
+        .testTarget(name: "ResNetPassesTests", dependencies: ["ResNetPasses", "ResNetSpec", "ResNetIR", "TestSupport"]),
+    ]
+)

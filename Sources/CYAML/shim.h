@@ -1,0 +1,2 @@
+/* Exposes libyaml's C API (yaml.h from libyaml-dev) to Swift. */
+#include <yaml.h>

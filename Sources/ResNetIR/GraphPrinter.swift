@@ -1,0 +1,27 @@
+/// Prints a graph as text, one node a line: `%12 = conv2d(%9, %10) {k3 s1 p1} "layer1.0.conv1" : N×16×32×32 f32`.
+/// This is the format of `resnetc dump --stage ir` and of the IR golden files.
+public enum GraphPrinter {
+    public static func print(_ graph: Graph) -> String {
+        var lines = ["graph \"\(graph.name)\" {"]
+        for id in graph.ids {
+            let node = graph[id]
+            let operands = node.inputs.isEmpty ? "" : "(" + node.inputs.map(\.description).joined(separator: ", ") + ")"
+            let attributes = attributeText(node.op).map { " {\($0)}" } ?? ""
+            lines.append("  \(id) = \(node.op.mnemonic)\(operands)\(attributes) \"\(node.name)\" : \(node.type)")
+        }
+        lines.append("  return " + graph.outputs.map(\.description).joined(separator: ", "))
+        lines.append("}")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The op's attributes in dump notation, or nil when it has none.
+    public static func attributeText(_ op: Op) -> String? {
+        switch op {
+        case .conv2d(let c): return "k\(c.kernel) s\(c.stride) p\(c.padding)"
+        case .batchNorm(let bn): return "eps \(bn.epsilon) momentum \(bn.momentum)"
+        case .shortcutPad(let stride, let channels): return "stride \(stride) channels \(channels)"
+        case .maxPool(let w): return "k\(w.kernel) s\(w.stride) p\(w.padding)"
+        default: return nil
+        }
+    }
+}

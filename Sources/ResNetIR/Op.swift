@@ -1,0 +1,126 @@
+/// Every operation the compiler knows, in the order a network uses them. Fusion does not add
+/// ops: it turns on a convolution's epilogue (bias, residual add, ReLU), so each later stage
+/// handles one conv op with flags rather than a family of fused variants.
+public enum Op: Sendable, Equatable {
+    /// The image batch, NCHW float32, already normalised.
+    case input
+    /// Class indices for the batch, int32 (training only).
+    case labels
+    /// A learned tensor or a batch-norm running statistic, named as in torchvision's state dict.
+    case parameter(ParameterKind)
+    /// inputs: x, weight, then bias if `epilogue.bias`, then the residual if `epilogue.residual`.
+    case conv2d(Convolution)
+    /// Batch normalisation; inputs: x, γ (scale), β (shift), running mean, running variance.
+    case batchNorm(BatchNormAttributes)
+    case relu
+    /// Elementwise sum of the residual branch and the shortcut.
+    case add
+    /// Option A shortcut: keep every `stride`-th pixel from (0, 0), append zero channels up to `channels`.
+    case shortcutPad(stride: Int, channels: Int)
+    case maxPool(Window)
+    case globalAveragePool
+    /// Fully connected; inputs: x, weight (out × in), bias.
+    case linear
+    /// Mean softmax cross-entropy over the batch; inputs: logits, labels. Output: a scalar.
+    case softmaxCrossEntropy
+
+    /// The op's name in dumps and in generated kernel names.
+    public var mnemonic: String {
+        switch self {
+        case .input: return "input"
+        case .labels: return "labels"
+        case .parameter(let kind): return "param." + kind.rawValue
+        case .conv2d(let c): return c.epilogue.mnemonic
+        case .batchNorm: return "batch_norm"
+        case .relu: return "relu"
+        case .add: return "add"
+        case .shortcutPad: return "shortcut_pad"
+        case .maxPool: return "max_pool"
+        case .globalAveragePool: return "global_avg_pool"
+        case .linear: return "linear"
+        case .softmaxCrossEntropy: return "softmax_cross_entropy"
+        }
+    }
+
+    /// Ops that hold data rather than compute it.
+    public var isLeaf: Bool {
+        switch self {
+        case .input, .labels, .parameter: return true
+        default: return false
+        }
+    }
+}
+
+/// What a parameter node holds; decides its initialisation and whether SGD updates it.
+public enum ParameterKind: String, Sendable, Equatable, CaseIterable {
+    case weight, bias
+    /// Batch norm γ.
+    case scale
+    /// Batch norm β.
+    case shift
+    case runningMean = "running_mean"
+    case runningVariance = "running_var"
+
+    /// Running statistics are state, not parameters (they are not counted or trained).
+    public var isTrainable: Bool { self != .runningMean && self != .runningVariance }
+}
+
+/// A square 2-D convolution and the work fused after it.
+public struct Convolution: Sendable, Equatable {
+    public var outChannels: Int
+    public var kernel: Int
+    public var stride: Int
+    public var padding: Int
+    public var epilogue: Epilogue
+
+    public init(outChannels: Int, kernel: Int, stride: Int, padding: Int, epilogue: Epilogue = Epilogue()) {
+        self.outChannels = outChannels
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        self.epilogue = epilogue
+    }
+}
+
+/// Elementwise work applied to a convolution's output before it is stored, in this order:
+/// add bias, add residual, ReLU.
+public struct Epilogue: Sendable, Equatable, Hashable {
+    public var bias: Bool
+    public var residual: Bool
+    public var relu: Bool
+
+    public init(bias: Bool = false, residual: Bool = false, relu: Bool = false) {
+        self.bias = bias
+        self.residual = residual
+        self.relu = relu
+    }
+
+    /// `conv2d`, `conv2d_bias_relu`, `conv2d_bias_add_relu`, …
+    public var mnemonic: String {
+        "conv2d" + (bias ? "_bias" : "") + (residual ? "_add" : "") + (relu ? "_relu" : "")
+    }
+}
+
+/// Batch norm's constants.
+public struct BatchNormAttributes: Sendable, Equatable {
+    public var epsilon: Float
+    public var momentum: Float
+
+    public init(epsilon: Float, momentum: Float) {
+        self.epsilon = epsilon
+        self.momentum = momentum
+    }
+}
+
+/// A square pooling window.
+public struct Window: Sendable, Equatable {
+    public var kernel: Int
+    public var stride: Int
+    public var padding: Int
+
+    public init(kernel: Int, stride: Int, padding: Int) {
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+    }
+}

@@ -1,0 +1,120 @@
+/// A node whose operand types make its result impossible (a map shrinking below 1×1, a
+/// residual add of unequal shapes, …).
+public struct ShapeError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The node being built.
+    public var name: String
+    public var message: String
+
+    public var description: String { "\(name): \(message)" }
+}
+
+/// The typing rule of every op: from operand types to result type, or a `ShapeError`.
+public enum ShapeInference {
+    /// Output size of a sliding window: ⌊(size + 2·padding − kernel) / stride⌋ + 1.
+    public static func windowOutput(size: Int, kernel: Int, stride: Int, padding: Int) -> Int {
+        let span = size + 2 * padding - kernel
+        return span < 0 ? 0 : span / stride + 1
+    }
+
+    public static func resultType(of op: Op, operands: [TensorType], name: String) throws(ShapeError) -> TensorType {
+        func fail(_ message: String) -> ShapeError { ShapeError(name: name, message: message) }
+        func featureMap(_ t: TensorType, _ role: String) throws(ShapeError) -> (c: Int, h: Int, w: Int) {
+            guard t.batched, t.dims.count == 3, t.element == .float32 else {
+                throw fail("\(role) must be a batch of feature maps (N×C×H×W f32), found \(t)")
+            }
+            return (t.dims[0], t.dims[1], t.dims[2])
+        }
+        func expectCount(_ n: Int) throws(ShapeError) {
+            guard operands.count == n else { throw fail("\(op.mnemonic) takes \(n) operands, found \(operands.count)") }
+        }
+        func window(_ x: (c: Int, h: Int, w: Int), kernel: Int, stride: Int, padding: Int) throws(ShapeError) -> (Int, Int) {
+            guard kernel >= 1, stride >= 1, padding >= 0 else { throw fail("invalid window: kernel \(kernel), stride \(stride), padding \(padding)") }
+            let h = windowOutput(size: x.h, kernel: kernel, stride: stride, padding: padding)
+            let w = windowOutput(size: x.w, kernel: kernel, stride: stride, padding: padding)
+            guard h >= 1, w >= 1 else {
+                throw fail("a \(kernel)×\(kernel) window with stride \(stride) and padding \(padding) shrinks the \(x.h)×\(x.w) feature map below 1×1")
+            }
+            return (h, w)
+        }
+
+        switch op {
+        case .input, .labels, .parameter:
+            throw fail("\(op.mnemonic) is a leaf; its type is given, not inferred")
+
+        case .conv2d(let conv):
+            let e = conv.epilogue
+            try expectCount(2 + (e.bias ? 1 : 0) + (e.residual ? 1 : 0))
+            let x = try featureMap(operands[0], "the convolution's input")
+            let expected = [conv.outChannels, x.c, conv.kernel, conv.kernel]
+            guard !operands[1].batched, operands[1].dims == expected else {
+                throw fail("weight must be \(expected.map(String.init).joined(separator: "×")), found \(operands[1])")
+            }
+            let (h, w) = try window(x, kernel: conv.kernel, stride: conv.stride, padding: conv.padding)
+            let result = TensorType.activation([conv.outChannels, h, w])
+            if e.bias, operands[2] != .parameter([conv.outChannels]) {
+                throw fail("bias must be \(conv.outChannels) f32, found \(operands[2])")
+            }
+            if e.residual, operands.last! != result {
+                throw fail("the residual \(operands.last!) does not match the convolution's output \(result)")
+            }
+            return result
+
+        case .batchNorm:
+            try expectCount(5)
+            let x = try featureMap(operands[0], "batch norm's input")
+            for operand in operands.dropFirst() where operand != .parameter([x.c]) {
+                throw fail("batch-norm statistics and affine parameters must be \(x.c) f32, found \(operand)")
+            }
+            return operands[0]
+
+        case .relu:
+            try expectCount(1)
+            guard operands[0].batched, operands[0].element == .float32 else { throw fail("relu takes a batch of f32, found \(operands[0])") }
+            return operands[0]
+
+        case .add:
+            try expectCount(2)
+            guard operands[0] == operands[1], operands[0].batched else {
+                throw fail("cannot add \(operands[0]) and \(operands[1]): the shapes differ")
+            }
+            return operands[0]
+
+        case .shortcutPad(let stride, let channels):
+            try expectCount(1)
+            let x = try featureMap(operands[0], "the shortcut's input")
+            guard stride >= 1 else { throw fail("invalid stride \(stride)") }
+            guard channels >= x.c else { throw fail("option A cannot shrink \(x.c) channels to \(channels)") }
+            return .activation([channels, (x.h + stride - 1) / stride, (x.w + stride - 1) / stride])
+
+        case .maxPool(let pool):
+            try expectCount(1)
+            let x = try featureMap(operands[0], "the pool's input")
+            let (h, w) = try window(x, kernel: pool.kernel, stride: pool.stride, padding: pool.padding)
+            return .activation([x.c, h, w])
+
+        case .globalAveragePool:
+            try expectCount(1)
+            let x = try featureMap(operands[0], "the pool's input")
+            return .activation([x.c])
+
+        case .linear:
+            try expectCount(3)
+            guard operands[0].batched, operands[0].dims.count == 1 else { throw fail("linear takes N×features, found \(operands[0])") }
+            let features = operands[0].dims[0]
+            guard !operands[1].batched, operands[1].dims.count == 2, operands[1].dims[1] == features else {
+                throw fail("weight must be out×\(features), found \(operands[1])")
+            }
+            let out = operands[1].dims[0]
+            guard operands[2] == .parameter([out]) else { throw fail("bias must be \(out) f32, found \(operands[2])") }
+            return .activation([out])
+
+        case .softmaxCrossEntropy:
+            try expectCount(2)
+            guard operands[0].batched, operands[0].dims.count == 1 else { throw fail("logits must be N×classes, found \(operands[0])") }
+            guard operands[1] == TensorType([], batched: true, element: .int32) else {
+                throw fail("labels must be N i32, found \(operands[1])")
+            }
+            return TensorType([], batched: false)
+        }
+    }
+}

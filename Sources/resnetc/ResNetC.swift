@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The root command: one subcommand per job, each in its own file.
+@main
+struct ResNetC: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resnetc",
+        abstract: "A compiler for residual networks: YAML spec in, fast trained model out.",
+        subcommands: [Check.self, Summary.self, Dump.self, Schema.self]
+    )
+}
