@@ -36,6 +36,7 @@ let package = Package(
         // Repository paths and golden-file helpers shared by the test targets.
         .target(name: "TestSupport", dependencies: ["ResNetDiagnostics"], path: "Tests/TestSupport"),
         .testTarget(name: "ResNetSpecTests", dependencies: ["ResNetSpec", "TestSupport"]),
-        .testTarget(name: "ResNetPassesTests", dependencies: ["ResNetPasses", "ResNetSpec", "ResNetIR", "TestSupport"]),
+        .testTarget(name: "ResNetPassesTests", dependencies: ["ResNetPasses", "ResNetSpec", "ResNetIR", "TestSupport"],
+                    exclude: ["Fixtures", "Golden"]),
     ]
 )
