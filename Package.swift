@@ -25,18 +25,26 @@ let package = Package(
         .target(name: "ResNetIR", dependencies: ["ResNetDiagnostics"]),
         // Graph -> graph passes, in the order Pipeline.swift lists them.
         .target(name: "ResNetPasses", dependencies: ["ResNetSpec", "ResNetIR", "ResNetDiagnostics"]),
+        // Emits the fused, shape-specialised C for a planned graph: model.c and model.h.
+        .target(name: "ResNetCodegen", dependencies: ["ResNetIR"]),
+        // The naive interpreter that defines every op; generated code is tested against it.
+        .target(name: "ResNetReference", dependencies: ["ResNetIR"]),
+        // C toolchain driver, dlopen, weight and array formats, initialisation, artifacts.
+        .target(name: "ResNetRuntime", dependencies: ["ResNetIR", "ResNetCodegen", "ResNetPasses", "ResNetSpec"]),
         // The command-line tool: one file per subcommand.
         .executableTarget(
             name: "resnetc",
             dependencies: [
-                "ResNetSpec", "ResNetIR", "ResNetPasses", "ResNetDiagnostics",
+                "ResNetSpec", "ResNetIR", "ResNetPasses", "ResNetDiagnostics", "ResNetCodegen", "ResNetRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Repository paths and golden-file helpers shared by the test targets.
         .target(name: "TestSupport", dependencies: ["ResNetDiagnostics"], path: "Tests/TestSupport"),
         .testTarget(name: "ResNetSpecTests", dependencies: ["ResNetSpec", "TestSupport"]),
-        .testTarget(name: "ResNetPassesTests", dependencies: ["ResNetPasses", "ResNetSpec", "ResNetIR", "TestSupport"],
+        .testTarget(name: "ResNetPassesTests", dependencies: ["ResNetPasses", "ResNetSpec", "ResNetIR", "ResNetReference", "TestSupport"],
                     exclude: ["Fixtures", "Golden"]),
+        .testTarget(name: "ResNetRuntimeTests",
+                    dependencies: ["ResNetRuntime", "ResNetReference", "ResNetCodegen", "ResNetPasses", "ResNetSpec", "ResNetIR", "TestSupport"]),
     ]
 )

@@ -70,6 +70,13 @@ public struct Graph: Sendable, Equatable {
         return users
     }
 
+    /// The one node that reads `id`, if exactly one does and `id` is not also an output: the
+    /// condition for fusing `id` into its reader without losing a value someone else sees.
+    public func soleUser(of id: NodeID, users: [[NodeID]]) -> NodeID? {
+        guard users[id.index].count == 1, !outputs.contains(id) else { return nil }
+        return users[id.index][0]
+    }
+
     /// Parameter nodes in graph order: the layout of the weight file and of the parameter region.
     public var parameters: [NodeID] {
         ids.filter { if case .parameter = self[$0].op { return true } else { return false } }

@@ -23,6 +23,10 @@ public enum Op: Sendable, Equatable {
     case linear
     /// Mean softmax cross-entropy over the batch; inputs: logits, labels. Output: a scalar.
     case softmaxCrossEntropy
+    /// A convolution weight with an inference batch norm folded in: w·γ/√(var+ε); inputs: w, γ, var.
+    case foldBatchNormWeight(epsilon: Float)
+    /// The bias that folding a batch norm leaves: β − mean·γ/√(var+ε); inputs: γ, β, mean, var.
+    case foldBatchNormBias(epsilon: Float)
 
     /// The op's name in dumps and in generated kernel names.
     public var mnemonic: String {
@@ -39,6 +43,8 @@ public enum Op: Sendable, Equatable {
         case .globalAveragePool: return "global_avg_pool"
         case .linear: return "linear"
         case .softmaxCrossEntropy: return "softmax_cross_entropy"
+        case .foldBatchNormWeight: return "fold_bn_weight"
+        case .foldBatchNormBias: return "fold_bn_bias"
         }
     }
 

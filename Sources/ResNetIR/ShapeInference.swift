@@ -115,6 +115,20 @@ public enum ShapeInference {
                 throw fail("labels must be N i32, found \(operands[1])")
             }
             return TensorType([], batched: false)
+
+        case .foldBatchNormWeight:
+            try expectCount(3)
+            guard !operands[0].batched, operands[0].dims.count >= 2 else { throw fail("fold_bn_weight folds into a weight, found \(operands[0])") }
+            let channels = TensorType.parameter([operands[0].dims[0]])
+            guard operands[1] == channels, operands[2] == channels else { throw fail("γ and var must be \(channels)") }
+            return operands[0]
+
+        case .foldBatchNormBias:
+            try expectCount(4)
+            guard !operands[0].batched, operands[0].dims.count == 1, operands.allSatisfy({ $0 == operands[0] }) else {
+                throw fail("fold_bn_bias takes four equal per-channel vectors, found \(operands.map(\.description))")
+            }
+            return operands[0]
         }
     }
 }

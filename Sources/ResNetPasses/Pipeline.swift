@@ -2,9 +2,27 @@ import ResNetDiagnostics
 import ResNetIR
 import ResNetSpec
 
+/// One named graph-to-graph step of the pipeline.
+public struct GraphPass: Sendable {
+    public let name: String
+    public let run: @Sendable (Graph) throws(ShapeError) -> Graph
+}
+
 /// The whole compile, as an ordered list of stages. Reading this file tells what resnetc does
 /// to a spec; each stage is documented in its own file.
 public enum Pipeline {
+    /// Inference passes, in order. Each result is verified (`GraphRebuilder.finish`).
+    public static let inference: [GraphPass] = [
+        // Fold each BN into the conv before it: conv_bias with weights folded at pack time.
+        GraphPass(name: "fold-batch-norm", run: FoldBatchNorm.run),
+        // Fuse the residual add and the ReLU after a conv into its epilogue.
+        GraphPass(name: "fuse-epilogues", run: FuseEpilogues.run),
+        // Drop what the fusions left unused (the original BN parameters stay: folding reads them).
+        GraphPass(name: "eliminate-dead-nodes", run: EliminateDeadNodes.run),
+        // Fix the execution order: depth-first from the outputs.
+        GraphPass(name: "schedule", run: Schedule.run),
+    ]
+
     /// What the front end (load, validate, lower) produced for one spec file.
     public struct FrontEndResult: Sendable {
         public var spec: ModelSpec?
@@ -28,5 +46,27 @@ public enum Pipeline {
             result.diagnostics += error.diagnostics
         }
         return result
+    }
+
+    /// A forward graph after the inference passes, with its memory plan.
+    public struct InferenceProgram: Sendable {
+        /// The graph as lowered, whose parameters are the weight file's tensors.
+        public var source: Graph
+        /// After every pass, in order; the last is what code generation reads.
+        public var stages: [(pass: String, graph: Graph)]
+        public var plan: MemoryPlan
+
+        public var graph: Graph { stages.last?.graph ?? source }
+    }
+
+    /// Runs the inference passes and plans memory.
+    public static func inferenceProgram(_ graph: Graph) throws(ShapeError) -> InferenceProgram {
+        var stages: [(pass: String, graph: Graph)] = []
+        var current = graph
+        for pass in inference {
+            current = try pass.run(current)
+            stages.append((pass.name, current))
+        }
+        return InferenceProgram(source: graph, stages: stages, plan: PlanMemory.run(current))
     }
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
+import ResNetCodegen
 import ResNetIR
+import ResNetPasses
 
 /// `resnetc dump --stage ir SPEC`: shows the graph after a pipeline stage.
 struct Dump: ParsableCommand {
@@ -7,7 +9,14 @@ struct Dump: ParsableCommand {
 
     /// The stages whose result can be printed.
     enum Stage: String, ExpressibleByArgument, CaseIterable {
+        /// As lowered from the spec.
         case ir
+        /// After the inference passes (BN folded, epilogues fused, scheduled).
+        case fused
+        /// The fused graph with each buffer's arena offset and live range.
+        case planned
+        /// The generated model.c (the header follows with --header).
+        case c
     }
 
     @Option(help: "Which stage: \(Stage.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -16,12 +25,23 @@ struct Dump: ParsableCommand {
     @Flag(help: "Include the training loss (labels and softmax cross-entropy).")
     var loss = false
 
+    @Flag(help: "With --stage c, print model.h instead of model.c.")
+    var header = false
+
     @OptionGroup var options: SpecOptions
 
     func run() throws {
         let graph = try options.frontEnd(withLoss: loss).graph!
         switch stage {
-        case .ir: print(GraphPrinter.print(graph), terminator: "")
+        case .ir:
+            print(GraphPrinter.print(graph), terminator: "")
+        case .fused, .planned:
+            let program = try Pipeline.inferenceProgram(graph)
+            print(GraphPrinter.print(program.graph, plan: stage == .planned ? program.plan : nil), terminator: "")
+        case .c:
+            let program = try Pipeline.inferenceProgram(graph)
+            let source = try CodeGenerator.generate(graph: program.graph, plan: program.plan)
+            print(header ? source.header : source.c, terminator: "")
         }
     }
 }

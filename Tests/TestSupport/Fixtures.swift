@@ -39,3 +39,30 @@ public enum Golden {
         return expected == actual ? nil : "\(relative) differs.\n--- expected\n\(expected)--- actual\n\(actual)"
     }
 }
+
+/// Small networks written for tests, loaded through the real spec front end.
+public enum TestSpecs {
+    /// A small default network (two stages, 8 and 16 filters, five classes).
+    public static func small(input: String = "{channels: 3, height: 12, width: 12}") -> String {
+        """
+        input: \(input)
+        classes: 5
+        stem:
+          conv: {filters: 8, kernel: 3, stride: 1, padding: 1}
+        stages:
+          - {filters: 8, blocks: 1, stride: 1}
+          - {filters: 16, blocks: 2, stride: 2}
+        """
+    }
+
+    /// Writes `text` to a temporary file and returns its path. Keys in `overriding` replace the
+    /// base's through `extends:`, exactly as a user's derived spec would.
+    public static func file(_ text: String, overriding: String = "", name: String = "net") throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("resnetc-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try text.write(toFile: directory.appendingPathComponent("base.yaml").path, atomically: true, encoding: .utf8)
+        let path = directory.appendingPathComponent("\(name).yaml").path
+        try ("extends: base.yaml\n" + overriding + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}

@@ -1,0 +1,124 @@
+import ResNetIR
+
+/// A generated kernel: one C function per distinct op-and-shape signature, named after both
+/// (`conv2d_bias_relu_c16x32x32_o16x32x32_k3s1p1`) and called by every node that has that
+/// signature, so compile time grows with distinct layer shapes, not with depth.
+struct Kernel: Equatable {
+    let name: String
+    let definition: String
+}
+
+/// Why a graph cannot be turned into C.
+public struct CodegenError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// Emits the kernel for each node kind: a wrapper that fixes the shapes of a generic body from
+/// the prelude as compile-time constants.
+enum KernelEmitter {
+    /// Widest register tile of output pixels (12 accumulators + weight + broadcast fit in 16 ymm registers).
+    static let maxTile = 12
+
+    /// The kernel that computes `id` per batch, or nil for leaves and parameter-only nodes.
+    static func kernel(for id: NodeID, in graph: Graph) throws(CodegenError) -> Kernel? {
+        let node = graph[id]
+        guard node.type.batched else { return nil }
+        func dims(_ operand: Int) -> [Int] { graph[node.inputs[operand]].type.dims }
+        let out = node.type.dims
+        let shapeComment = "\(node.inputs.first.map { graph[$0].type.description } ?? "") -> \(node.type)"
+        switch node.op {
+        case .input:
+            let (c, h, w) = (out[0], out[1], out[2])
+            return wrapper(name: "input_block_c\(c)x\(h)x\(w)", comment: "NCHW -> NCHWc: \(node.type)",
+                           parameters: ["const float *src"], body: "rc_input_block(n, src, out, \(c), \(h), \(w));")
+        case .labels, .parameter, .foldBatchNormWeight, .foldBatchNormBias:
+            return nil
+        case .conv2d(let conv):
+            return convolution(conv, input: dims(0), output: out, comment: shapeComment)
+        case .shortcutPad(let stride, _):
+            let i = dims(0)
+            return wrapper(name: "shortcut_pad_c\(i[0])x\(i[1])x\(i[2])_o\(out[0])x\(out[1])x\(out[2])_s\(stride)",
+                           comment: "\(shapeComment), option A", parameters: ["const float *in"],
+                           body: "rc_shortcut_pad(n, in, out, \(i[0]), \(i[1]), \(i[2]), \(out[0]), \(out[1]), \(out[2]), \(stride));")
+        case .maxPool(let window):
+            let i = dims(0)
+            return wrapper(name: "max_pool_c\(i[0])x\(i[1])x\(i[2])_k\(window.kernel)s\(window.stride)p\(window.padding)",
+                           comment: shapeComment, parameters: ["const float *in"],
+                           body: "rc_max_pool(n, in, out, \(blocks(i[0])), \(i[1]), \(i[2]), \(out[1]), \(out[2]), \(window.kernel), \(window.stride), \(window.padding));")
+        case .globalAveragePool:
+            let i = dims(0)
+            return wrapper(name: "global_avg_pool_c\(i[0])x\(i[1])x\(i[2])", comment: shapeComment, parameters: ["const float *in"],
+                           body: "rc_global_avg_pool(n, in, out, \(i[0]), \(i[1] * i[2]));")
+        case .linear:
+            let features = dims(0)[0]
+            return wrapper(name: "linear_f\(features)_o\(out[0])", comment: shapeComment,
+                           parameters: ["const float *in", "const float *w", "const float *bias"],
+                           body: "rc_linear(n, in, w, bias, out, \(features), \(out[0]));")
+        case .batchNorm(let bn):
+            guard TensorLayout.isFeatureMap(node.type) else { throw CodegenError(message: "batch norm on \(node.type) is not supported") }
+            return wrapper(name: "batch_norm_c\(out[0])x\(out[1])x\(out[2])_eps\(bn.epsilon.bitPattern)", comment: shapeComment,
+                           parameters: ["const float *in", "const float *gamma", "const float *beta", "const float *mean", "const float *var"],
+                           body: "rc_batch_norm(n, in, gamma, beta, mean, var, out, \(blocks(out[0])), \(out[1] * out[2]), \(bn.epsilon)f);")
+        case .relu:
+            let elements = TensorLayout.storedElementCount(node.type)
+            return wrapper(name: "relu_e\(elements)", comment: shapeComment, parameters: ["const float *in"],
+                           body: "rc_relu(n, in, out, \(elements));")
+        case .add:
+            let elements = TensorLayout.storedElementCount(node.type)
+            return wrapper(name: "add_e\(elements)", comment: shapeComment, parameters: ["const float *a", "const float *b"],
+                           body: "rc_add(n, a, b, out, \(elements));")
+        case .softmaxCrossEntropy:
+            throw CodegenError(message: "the loss is computed by training code; compile the forward graph")
+        }
+    }
+
+    static func blocks(_ channels: Int) -> Int { TensorLayout.paddedChannels(channels) / TensorLayout.channelBlock }
+
+    /// The interior of an output row (pixels whose windows stay inside the input columns) and
+    /// the register tiling that covers it with the fewest, most even tiles.
+    static func tiling(inputWidth: Int, outputWidth: Int, kernel: Int, stride: Int, padding: Int)
+        -> (left: Int, right: Int, tile: Int, remainder: Int) {
+        let left = min(outputWidth, (padding + stride - 1) / stride)
+        let span = inputWidth + padding - kernel
+        let right = span < 0 ? left : min(outputWidth, max(left, span / stride + 1))
+        let interior = right - left
+        guard interior > 0 else { return (left, right, 1, 0) }
+        let tiles = (interior + maxTile - 1) / maxTile
+        let tile = (interior + tiles - 1) / tiles
+        return (left, right, tile, interior % tile)
+    }
+
+    private static func convolution(_ conv: Convolution, input: [Int], output: [Int], comment: String) -> Kernel {
+        let e = conv.epilogue
+        let (k, s, p) = (conv.kernel, conv.stride, conv.padding)
+        let t = tiling(inputWidth: input[2], outputWidth: output[2], kernel: k, stride: s, padding: p)
+        let name = "\(e.mnemonic)_c\(input[0])x\(input[1])x\(input[2])_o\(output[0])x\(output[1])x\(output[2])_k\(k)s\(s)p\(p)"
+        let (ocb, oh) = (blocks(output[0]), output[1])
+        let constants = [blocks(input[0]), input[1], input[2], ocb, oh, output[2], k, s, p,
+                         t.left, t.right, t.tile, t.remainder, e.bias ? 1 : 0, e.residual ? 1 : 0, e.relu ? 1 : 0]
+        return wrapper(
+            name: name,
+            comment: "\(comment), \(k)x\(k) stride \(s) padding \(p); tiles of \(t.tile) pixels in columns [\(t.left), \(t.right))",
+            parameters: ["const float *in", "const float *w", "const float *bias", "const float *res"],
+            body: """
+                #pragma omp parallel for collapse(3) schedule(static)
+                    for (int b = 0; b < n; b++)
+                        for (int ocb = 0; ocb < \(ocb); ocb++)
+                            for (int oh = 0; oh < \(oh); oh++)
+                                rc_conv_row(in, w, bias, res, out, b, ocb, oh, \(constants.map(String.init).joined(separator: ", ")));
+                """)
+    }
+
+    private static func wrapper(name: String, comment: String, parameters: [String], body: String) -> Kernel {
+        let signature = (["int n"] + parameters + ["float *out"]).joined(separator: ", ")
+        return Kernel(name: name, definition: """
+            /* \(name): \(CText.comment(comment)) */
+            static void \(name)(\(signature))
+            {
+                \(body)
+            }
+
+            """)
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import ResNetIR
+import ResNetRuntime
+
+/// `resnetc predict SPEC_OR_ARTIFACT --input X.npy --output Y.npy`: logits for a batch of images.
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a compiled model on NCHW float32 images (.npy, already normalised) and write the logits (.npy).")
+
+    @Argument(help: "A spec (YAML) or an artifact directory written by `resnetc compile`.")
+    var model: String
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a spec key, value read as YAML.", valueName: "key=value"))
+    var overrides: [String] = []
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "Images: float32 .npy of shape (N, C, H, W).")
+    var input: String
+
+    @Option(help: "Where to write the logits: float32 .npy of shape (N, classes).")
+    var output: String
+
+    @Option(help: "Threads (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Images per forward call.")
+    var batch = 64
+
+    func validate() throws {
+        if batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        let loaded: CompiledModel
+        let inputDims: [Int]
+        if Artifact.isArtifact(model) {
+            if modelOptions.weights != nil || !overrides.isEmpty {
+                throw fail(RuntimeError("\(model) is a compiled artifact with its weights packed in; --weights and --set apply to specs"))
+            }
+            do {
+                let artifact = try Artifact.load(model, maxBatch: batch)
+                (loaded, inputDims) = (artifact.model, artifact.manifest.input)
+            } catch { throw fail(error) }
+        } else {
+            let frontEnd = try SpecOptions.parse([model] + overrides.flatMap { ["--set", $0] }).frontEnd()
+            do {
+                let build = try InferenceBuild.build(frontEnd.graph!, compiler: try modelOptions.compiler())
+                let values = try modelOptions.parameterValues(for: frontEnd.graph!, spec: frontEnd.spec!)
+                loaded = try build.load(values, maxBatch: batch).model
+                inputDims = build.source.inputDims
+            } catch { throw fail(error) }
+        }
+        do {
+            let images = try NumPyArray.read(input)
+            guard images.shape.count == 4, Array(images.shape.dropFirst()) == inputDims, images.shape[0] >= 1 else {
+                throw RuntimeError("\(input) has shape \(images.shape); the model takes float32 (N, \(inputDims.map(String.init).joined(separator: ", ")))")
+            }
+            if let threads { loaded.setThreadCount(threads) }
+            let logits = try loaded.forward(images.values, count: images.shape[0])
+            try AtomicFile.write(NumPyArray(shape: [images.shape[0], loaded.outputFloats], values: logits).serialized(), to: output)
+        } catch { throw fail(error) }
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import ResNetCodegen
+import ResNetPasses
+import ResNetRuntime
+import Testing
+import TestSupport
+
+/// Compiles the generated C of a small spec with AddressSanitizer and UBSan into a standalone
+/// program that packs weights, runs batches of several sizes and rejects a too-large one.
+@Suite struct SanitizerTests {
+    static let driver = """
+        #include <stdio.h>
+        #include <stdlib.h>
+        #include "model.h"
+
+        int main(void)
+        {
+            float *raw = malloc(RC_RAW_PARAM_FLOATS * sizeof(float));
+            float *packed = malloc(RC_PACKED_PARAM_FLOATS * sizeof(float));
+            float *input = malloc(4 * RC_INPUT_FLOATS * sizeof(float));
+            float *output = malloc(4 * RC_OUTPUT_FLOATS * sizeof(float));
+            if (!raw || !packed || !input || !output) return 2;
+            unsigned state = 12345;
+            for (long i = 0; i < RC_RAW_PARAM_FLOATS; i++) { state = state * 1103515245u + 12345u; raw[i] = (float)(state >> 8) / 16777216.0f + 0.5f; }
+            for (long i = 0; i < 4 * RC_INPUT_FLOATS; i++) { state = state * 1103515245u + 12345u; input[i] = (float)(state >> 8) / 16777216.0f - 0.5f; }
+            if (rc_pack(raw, packed) != 0) return 3;
+            rc_model *m = rc_create(packed, 4);
+            if (!m) return 4;
+            for (int n = 1; n <= 4; n++) if (rc_forward(m, n, input, output) != 0) return 5;
+            if (rc_forward(m, 5, input, output) != -1) return 6;
+            double sum = 0;
+            for (long i = 0; i < 4 * RC_OUTPUT_FLOATS; i++) sum += output[i];
+            printf("checksum %f\\n", sum);
+            rc_destroy(m);
+            free(raw); free(packed); free(input); free(output);
+            return sum == sum ? 0 : 7;
+        }
+        """
+
+    @Test(arguments: ["shortcut: A", "block: bottleneck\nshortcut: C\nstem:\n  conv: {filters: 8, kernel: 7, stride: 2, padding: 3}\n  pool: {kernel: 3, stride: 2, padding: 1}"])
+    func generatedCIsCleanUnderSanitizers(_ extra: String) throws {
+        let result = Pipeline.frontEnd(file: try TestSpecs.file(TestSpecs.small(input: "{channels: 3, height: 13, width: 11}"), overriding: extra))
+        let graph = try #require(result.graph)
+        let program = try Pipeline.inferenceProgram(graph)
+        let source = try CodeGenerator.generate(graph: program.graph, plan: program.plan)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("resnetc-asan-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try source.c.write(toFile: "\(directory)/model.c", atomically: true, encoding: .utf8)
+        try source.header.write(toFile: "\(directory)/model.h", atomically: true, encoding: .utf8)
+        try Self.driver.write(toFile: "\(directory)/main.c", atomically: true, encoding: .utf8)
+        let compiler = try CCompiler()
+        let flags = ["-O1", "-g", "-march=native", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-Wall", "-Wextra", "-Werror",
+                     "-Wno-unknown-pragmas", "-o", "\(directory)/model", "\(directory)/model.c", "\(directory)/main.c", "-lm"]
+        let build = try compiler.run(compiler.executable, flags)
+        #expect(build.status == 0, "\(build.output)")
+        guard build.status == 0 else { return }
+        let run = try compiler.run("\(directory)/model", [])
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.output.hasPrefix("checksum"), "\(run.output)")
+    }
+}
