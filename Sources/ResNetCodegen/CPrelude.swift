@@ -213,7 +213,7 @@ RC_INLINE void rc_add(int n, const float *a, const float *b, float *out, const i
 /* Weight packing, run once by rc_pack. */
 
 /* Folds an inference batch norm into the weight before it: w·γ/√(var+ε), per output channel. */
-static inline void rc_fold_bn_weight(float *dst, const float *w, const float *gamma, const float *var, int O, int per, float eps)
+__attribute__((noinline, unused)) static void rc_fold_bn_weight(float *dst, const float *w, const float *gamma, const float *var, int O, int per, float eps)
 {
     for (int o = 0; o < O; o++) {
         const double scale = (double)gamma[o] / sqrt((double)var[o] + (double)eps);
@@ -222,7 +222,7 @@ static inline void rc_fold_bn_weight(float *dst, const float *w, const float *ga
 }
 
 /* The bias folding leaves: β − mean·γ/√(var+ε). */
-static inline void rc_fold_bn_bias(float *dst, const float *gamma, const float *beta, const float *mean, const float *var, int C, float eps)
+__attribute__((noinline, unused)) static void rc_fold_bn_bias(float *dst, const float *gamma, const float *beta, const float *mean, const float *var, int C, float eps)
 {
     for (int c = 0; c < C; c++) {
         const double scale = (double)gamma[c] / sqrt((double)var[c] + (double)eps);
@@ -231,7 +231,7 @@ static inline void rc_fold_bn_bias(float *dst, const float *gamma, const float *
 }
 
 /* O×I×K×K (PyTorch) to [O/8][I/8][K][K][8 in][8 out], zero-padded: the layout rc_conv_tile reads. */
-static inline void rc_pack_conv_weight(float *dst, const float *src, int O, int I, int K)
+__attribute__((noinline, unused)) static void rc_pack_conv_weight(float *dst, const float *src, int O, int I, int K)
 {
     const int OCB = (O + 7) / 8, ICB = (I + 7) / 8;
     for (int ocb = 0; ocb < OCB; ocb++)
@@ -247,13 +247,13 @@ static inline void rc_pack_conv_weight(float *dst, const float *src, int O, int 
 }
 
 /* A per-channel vector padded with zeros to whole blocks of eight. */
-static inline void rc_pack_vector(float *dst, const float *src, int C)
+__attribute__((noinline, unused)) static void rc_pack_vector(float *dst, const float *src, int C)
 {
     const int padded = (C + 7) / 8 * 8;
     for (int c = 0; c < padded; c++) dst[c] = c < C ? src[c] : 0.0f;
 }
 
-static inline void rc_pack_dense(float *dst, const float *src, long count)
+__attribute__((noinline, unused)) static void rc_pack_dense(float *dst, const float *src, long count)
 {
     memcpy(dst, src, (size_t)count * sizeof(float));
 }

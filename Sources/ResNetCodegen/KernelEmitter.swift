@@ -114,7 +114,7 @@ enum KernelEmitter {
         let signature = (["int n"] + parameters + ["float *out"]).joined(separator: ", ")
         return Kernel(name: name, definition: """
             /* \(name): \(CText.comment(comment)) */
-            static void \(name)(\(signature))
+            __attribute__((noinline)) static void \(name)(\(signature))
             {
                 \(body)
             }

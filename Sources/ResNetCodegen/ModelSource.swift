@@ -1,3 +1,4 @@
+import Foundation
 import ResNetIR
 
 /// The generated C for one planned graph: model.c and model.h, and the layouts a caller needs
@@ -120,11 +121,11 @@ public enum CodeGenerator {
             default:
                 arguments = node.inputs.map { graph[$0].type.batched ? buffer($0) : packedSlot($0, convWeight: false) }
             }
-            forward.append("    /* \(CText.comment(describe(id, in: graph))) */")
-            forward.append("    \(kernel.name)(n, \((arguments + [buffer(id)]).joined(separator: ", ")));")
+            forward.append("    /* \(CText.comment(describe(id, in: graph))) */\n    \(kernel.name)(n, \((arguments + [buffer(id)]).joined(separator: ", ")));")
         }
         let outputFloats = graph[output].type.elementCount
-        forward.append("    memcpy(output, \(buffer(output)), (size_t)n * \(outputFloats) * sizeof(float));")
+        let forwardParts = chunked(forward, function: "rc_forward_part", parameters: "rc_model *m, int n, const float *input")
+        let packParts = chunked(packLines, function: "rc_pack_part", parameters: "const float *raw, float *packed, float *scratch")
 
         let inputDims = graph[inputID].type.dims
         let name = CText.comment(graph.name)
@@ -161,13 +162,15 @@ public enum CodeGenerator {
             #endif
             }
 
-            /* Raw parameters (state-dict tensors in graph order) to the packed layout the kernels read. */
+            /* Raw parameters (state-dict tensors in graph order) to the packed layout the kernels read,
+             * in parts of at most \(Self.statementsPerFunction) steps (the C compiler's time grows faster than linearly with function size). */
+            \(packParts.definitions)
             int rc_pack(const float *raw, float *packed)
             {
                 float *scratch = malloc(\(max(1, scratchCount)) * sizeof(float));
                 if (!scratch) return -1;
                 memset(packed, 0, RC_PACKED_PARAM_FLOATS * sizeof(float));
-            \(packLines.joined(separator: "\n"))
+            \(packParts.calls.map { "    \($0)(raw, packed, scratch);" }.joined(separator: "\n"))
                 free(scratch);
                 return 0;
             }
@@ -200,10 +203,13 @@ public enum CodeGenerator {
             #define BUF(offset) ((float *)(m->arena + (size_t)(offset) * (size_t)m->max_batch))
             #define P(offset) (m->packed + (offset))
 
+            /* The forward pass in schedule order, in parts of at most \(Self.statementsPerFunction) kernel calls. */
+            \(forwardParts.definitions)
             int rc_forward(rc_model *m, int n, const float *input, float *output)
             {
                 if (!m || n < 1 || n > m->max_batch) return -1;
-            \(forward.joined(separator: "\n"))
+            \(forwardParts.calls.map { "    \($0)(m, n, input);" }.joined(separator: "\n"))
+                memcpy(output, \(buffer(output)), (size_t)n * \(outputFloats) * sizeof(float));
                 return 0;
             }
 
@@ -254,6 +260,24 @@ public enum CodeGenerator {
         return ModelSource(c: c, header: header, rawParameters: rawParameters, rawFloatCount: rawCount,
                            packedFloatCount: packedCount, arenaBytesPerImage: plan.arenaBytesPerImage,
                            kernelCount: kernels.count, inputDims: inputDims, outputDims: graph[output].type.dims)
+    }
+
+    /// Most statements in one generated function: GCC's optimiser is superlinear in function
+    /// size, and splitting keeps a 1202-layer network compiling in seconds.
+    static let statementsPerFunction = 64
+
+    /// Splits statements into numbered `static` functions; returns their text and names in order.
+    static func chunked(_ statements: [String], function: String, parameters: String) -> (definitions: String, calls: [String]) {
+        var definitions: [String] = []
+        var calls: [String] = []
+        for (index, start) in stride(from: 0, to: statements.count, by: statementsPerFunction).enumerated() {
+            let name = "\(function)\(index)"
+            let body = statements[start..<min(start + statementsPerFunction, statements.count)].joined(separator: "\n")
+            let unused = parameters.split(separator: ",").compactMap { $0.split(separator: " ").last.map { "(void)\($0.trimmingCharacters(in: CharacterSet(charactersIn: "*")));" } }
+            definitions.append("__attribute__((noinline)) static void \(name)(\(parameters))\n{\n    \(unused.joined(separator: " "))\n\(body)\n}\n")
+            calls.append(name)
+        }
+        return (definitions.joined(separator: "\n"), calls)
     }
 
     /// `%24 = conv2d_bias_add_relu(%16, %20, %23, %8) "layer1.0.conv2": N×16×32×32 f32 -> …`

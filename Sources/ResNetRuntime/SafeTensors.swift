@@ -38,8 +38,10 @@ public enum SafeTensors {
                   let offsets = (info["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }), offsets.count == 2 else {
                 throw RuntimeError("\(file): tensor '\(name)' has a malformed header entry")
             }
-            guard let width = ["F32": 4, "F64": 8, "F16": 2, "BF16": 2][dtype] else {
-                throw RuntimeError("\(file): tensor '\(name)' is \(dtype); resnetc reads F32, F64, F16 and BF16")
+            let widths = ["F32": 4, "F64": 8, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1,
+                          "U64": 8, "U32": 4, "U16": 2, "U8": 1, "BOOL": 1]
+            guard let width = widths[dtype] else {
+                throw RuntimeError("\(file): tensor '\(name)' has dtype \(dtype), which resnetc cannot read")
             }
             let count = shape.reduce(1, *)
             guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataLength,
@@ -54,7 +56,12 @@ public enum SafeTensors {
                 case "F32": return Float(bitPattern: UInt32(le(4)))
                 case "F64": return Float(Double(bitPattern: le(8)))
                 case "F16": return Float(Float16(bitPattern: UInt16(le(2))))
-                default: return Float(bitPattern: UInt32(le(2)) << 16)
+                case "BF16": return Float(bitPattern: UInt32(le(2)) << 16)
+                case "I64": return Float(Int64(bitPattern: le(8)))
+                case "I32": return Float(Int32(truncatingIfNeeded: le(4)))
+                case "I16": return Float(Int16(truncatingIfNeeded: le(2)))
+                case "I8": return Float(Int8(truncatingIfNeeded: le(1)))
+                default: return Float(le(width))
                 }
             }
             entries[name] = Entry(shape: shape, values: values)
