@@ -45,6 +45,7 @@ let package = Package(
         .testTarget(name: "ResNetPassesTests", dependencies: ["ResNetPasses", "ResNetSpec", "ResNetIR", "ResNetReference", "TestSupport"],
                     exclude: ["Fixtures", "Golden"]),
         .testTarget(name: "ResNetRuntimeTests",
-                    dependencies: ["ResNetRuntime", "ResNetReference", "ResNetCodegen", "ResNetPasses", "ResNetSpec", "ResNetIR", "TestSupport"]),
+                    dependencies: ["ResNetRuntime", "ResNetReference", "ResNetCodegen", "ResNetPasses", "ResNetSpec", "ResNetIR", "TestSupport"],
+                    exclude: ["Golden"]),
     ]
 )

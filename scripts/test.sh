@@ -15,6 +15,15 @@ for f in specs/invalid/*.yaml; do
   fi
 done
 echo "resnetc check: $(ls specs/invalid/*.yaml | wc -l) invalid specs rejected with located errors"
-if [ -f scripts/crosscheck_torch.py ]; then
-  python3 scripts/crosscheck_torch.py --resnetc .build/release/resnetc
-fi
+# Every spec in specs/ compiles to an artifact and predicts two images from it.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for f in specs/*.yaml; do
+  name=$(basename "$f" .yaml)
+  .build/release/resnetc compile "$f" -o "$work/$name" > "$work/$name.log"
+  read -r c h w < <(python3 -c "import json; print(*json.load(open('$work/$name/manifest.json'))['input'])")
+  python3 scripts/random_images.py "$work/x.npy" 2 "$c" "$h" "$w"
+  .build/release/resnetc predict "$work/$name" --input "$work/x.npy" --output "$work/y.npy"
+  echo "compile+predict $name: $(cat "$work/$name.log")"
+done
+python3 scripts/crosscheck_torch.py --resnetc .build/release/resnetc

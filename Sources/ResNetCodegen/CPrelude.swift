@@ -28,7 +28,7 @@ RC_INLINE v8f v8_zero(void) { v8f z = {0, 0, 0, 0, 0, 0, 0, 0}; return z; }
 RC_INLINE v8f v8_relu(v8f x) { return (v8f)((v8i)x & (v8i)(x > v8_zero())); }
 RC_INLINE v8f v8_max(v8f a, v8f b) { v8i gt = (v8i)(a > b); return (v8f)(((v8i)a & gt) | ((v8i)b & ~gt)); }
 
-/* Convolution, one register tile: TW output pixels (ow0 … ow0+TW−1) of output row oh, for one
+/* Convolution, one register tile: TW output pixels (ow0 ... ow0+TW-1) of output row oh, for one
  * block of eight output channels. in_img is one image, NCHWc with ICB input blocks; w_blk holds
  * this output block's weights as [ICB][K][K][8 inputs][8 outputs], so each weight load is one
  * vector and each input pixel is broadcast across it. CHECK guards the columns of border pixels
@@ -110,7 +110,7 @@ RC_INLINE void rc_input_block(int n, const float *src, float *out, const int C, 
                 }
 }
 
-/* Option A shortcut: every S-th pixel from (0, 0); channels C … OC−1 are zero. */
+/* Option A shortcut: every S-th pixel from (0, 0); channels C ... OC-1 are zero. */
 RC_INLINE void rc_shortcut_pad(int n, const float *in, float *out, const int C, const int IH, const int IW,
                                const int OC, const int OH, const int OW, const int S)
 {
@@ -129,7 +129,7 @@ RC_INLINE void rc_shortcut_pad(int n, const float *in, float *out, const int C, 
                 }
 }
 
-/* Max pool with −∞ padding (padding never wins, as in PyTorch). */
+/* Max pool with -inf padding (padding never wins, as in PyTorch). */
 RC_INLINE void rc_max_pool(int n, const float *in, float *out, const int CB, const int IH, const int IW,
                            const int OH, const int OW, const int K, const int S, const int P)
 {
@@ -152,7 +152,7 @@ RC_INLINE void rc_max_pool(int n, const float *in, float *out, const int CB, con
                 }
 }
 
-/* Global average pool: NCHWc to dense N×C (padding channels dropped). */
+/* Global average pool: NCHWc to dense NxC (padding channels dropped). */
 RC_INLINE void rc_global_avg_pool(int n, const float *in, float *out, const int C, const int HW)
 {
     const int CB = (C + 7) / 8;
@@ -165,7 +165,7 @@ RC_INLINE void rc_global_avg_pool(int n, const float *in, float *out, const int 
         }
 }
 
-/* Fully connected: out[b][o] = bias[o] + Σ_f w[o][f]·x[b][f]. */
+/* Fully connected: out[b][o] = bias[o] + sum_f w[o][f]*x[b][f]. */
 RC_INLINE void rc_linear(int n, const float *x, const float *w, const float *bias, float *out, const int F, const int O)
 {
 #pragma omp parallel for collapse(2) schedule(static)
@@ -212,7 +212,7 @@ RC_INLINE void rc_add(int n, const float *a, const float *b, float *out, const i
 
 /* Weight packing, run once by rc_pack. */
 
-/* Folds an inference batch norm into the weight before it: w·γ/√(var+ε), per output channel. */
+/* Folds an inference batch norm into the weight before it: w*gamma/sqrt(var+eps), per output channel. */
 __attribute__((noinline, unused)) static void rc_fold_bn_weight(float *dst, const float *w, const float *gamma, const float *var, int O, int per, float eps)
 {
     for (int o = 0; o < O; o++) {
@@ -221,7 +221,7 @@ __attribute__((noinline, unused)) static void rc_fold_bn_weight(float *dst, cons
     }
 }
 
-/* The bias folding leaves: β − mean·γ/√(var+ε). */
+/* The bias folding leaves: beta - mean*gamma/sqrt(var+eps). */
 __attribute__((noinline, unused)) static void rc_fold_bn_bias(float *dst, const float *gamma, const float *beta, const float *mean, const float *var, int C, float eps)
 {
     for (int c = 0; c < C; c++) {
@@ -230,7 +230,7 @@ __attribute__((noinline, unused)) static void rc_fold_bn_bias(float *dst, const 
     }
 }
 
-/* O×I×K×K (PyTorch) to [O/8][I/8][K][K][8 in][8 out], zero-padded: the layout rc_conv_tile reads. */
+/* OxIxKxK (PyTorch) to [O/8][I/8][K][K][8 in][8 out], zero-padded: the layout rc_conv_tile reads. */
 __attribute__((noinline, unused)) static void rc_pack_conv_weight(float *dst, const float *src, int O, int I, int K)
 {
     const int OCB = (O + 7) / 8, ICB = (I + 7) / 8;

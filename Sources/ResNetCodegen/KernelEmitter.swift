@@ -94,19 +94,22 @@ enum KernelEmitter {
         let (k, s, p) = (conv.kernel, conv.stride, conv.padding)
         let t = tiling(inputWidth: input[2], outputWidth: output[2], kernel: k, stride: s, padding: p)
         let name = "\(e.mnemonic)_c\(input[0])x\(input[1])x\(input[2])_o\(output[0])x\(output[1])x\(output[2])_k\(k)s\(s)p\(p)"
-        let (ocb, oh) = (blocks(output[0]), output[1])
-        let constants = [blocks(input[0]), input[1], input[2], ocb, oh, output[2], k, s, p,
-                         t.left, t.right, t.tile, t.remainder, e.bias ? 1 : 0, e.residual ? 1 : 0, e.relu ? 1 : 0]
+        let constants: KeyValuePairs = [
+            "ICB": blocks(input[0]), "IH": input[1], "IW": input[2], "OCB": blocks(output[0]), "OH": output[1], "OW": output[2],
+            "K": k, "S": s, "P": p, "L": t.left, "R": t.right, "TW": t.tile, "REM": t.remainder,
+            "BIAS": e.bias ? 1 : 0, "RES": e.residual ? 1 : 0, "RELU": e.relu ? 1 : 0,
+        ]
         return wrapper(
             name: name,
             comment: "\(comment), \(k)x\(k) stride \(s) padding \(p); tiles of \(t.tile) pixels in columns [\(t.left), \(t.right))",
             parameters: ["const float *in", "const float *w", "const float *bias", "const float *res"],
             body: """
+                enum { \(constants.map { "\($0.key) = \($0.value)" }.joined(separator: ", ")) };
                 #pragma omp parallel for collapse(3) schedule(static)
                     for (int b = 0; b < n; b++)
-                        for (int ocb = 0; ocb < \(ocb); ocb++)
-                            for (int oh = 0; oh < \(oh); oh++)
-                                rc_conv_row(in, w, bias, res, out, b, ocb, oh, \(constants.map(String.init).joined(separator: ", ")));
+                        for (int ocb = 0; ocb < OCB; ocb++)
+                            for (int oh = 0; oh < OH; oh++)
+                                rc_conv_row(in, w, bias, res, out, b, ocb, oh, \(constants.map(\.key).joined(separator: ", ")));
                 """)
     }
 

@@ -17,7 +17,7 @@ public enum GraphPrinter {
             lines.append(line)
         }
         lines.append("  return " + graph.outputs.map(\.description).joined(separator: ", "))
-        if let plan { lines.append("  // " + plan.report(batch: 1) + ", per image") }
+        if let plan { lines.append("  // " + plan.report(batch: 1)) }
         lines.append("}")
         return lines.joined(separator: "\n") + "\n"
     }

@@ -37,13 +37,15 @@ public struct MemoryPlan: Sendable, Equatable {
         self.unplannedBytesPerImage = unplannedBytesPerImage
     }
 
-    /// `arena: 1.2 MiB (unplanned 5.0 MiB)` for a batch, the line summary and manifest report.
+    /// `arena: 1.20 MiB (unplanned 5.00 MiB) per image` (or `for a batch of N`): the line
+    /// summary, dumps and the manifest report.
     public func report(batch: Int) -> String {
         func mib(_ bytes: Int) -> String {
             let value = Double(bytes * batch) / Double(1 << 20)
             return value < 10 ? String(Int((value * 100).rounded())).leftPaddedDecimal(2) : String(Int(value.rounded()))
         }
-        return "arena: \(mib(arenaBytesPerImage)) MiB (unplanned \(mib(unplannedBytesPerImage)) MiB) at batch \(batch)"
+        let scope = batch == 1 ? "per image" : "for a batch of \(batch)"
+        return "arena: \(mib(arenaBytesPerImage)) MiB (unplanned \(mib(unplannedBytesPerImage)) MiB) \(scope)"
     }
 }
 

@@ -29,13 +29,20 @@ public struct ModelSummary: Sendable, Codable, Equatable {
     /// Sum of every layer's output bytes per image (what an unplanned forward pass allocates).
     public var activationBytes: Int
     public var layers: [Layer]
+    /// The inference memory plan's arena and what one buffer per tensor would take, per image.
+    public var arenaBytesPerImage: Int?
+    public var unplannedBytesPerImage: Int?
 
     enum CodingKeys: String, CodingKey {
         case name, params, buffers, macs, layers
         case activationBytes = "activation_bytes"
+        case arenaBytesPerImage = "arena_bytes_per_image"
+        case unplannedBytesPerImage = "unplanned_bytes_per_image"
     }
 
-    public init(graph: Graph) {
+    public init(graph: Graph, plan: MemoryPlan? = nil) {
+        arenaBytesPerImage = plan?.arenaBytesPerImage
+        unplannedBytesPerImage = plan?.unplannedBytesPerImage
         name = graph.name
         layers = graph.ids.filter { !graph[$0].op.isLeaf }.map { id in
             Layer(name: graph[id].name, op: graph[id].op.mnemonic, shape: graph[id].type.dims,

@@ -21,6 +21,8 @@ public final class CompiledModel {
     private let setThreads: ThreadsFunction
     private var model: OpaquePointer?
 
+    /// The spec's model name, as the generated C returns it.
+    public let name: String
     public let rawFloatCount: Int
     public let packedFloatCount: Int
     public let inputFloats: Int
@@ -47,6 +49,7 @@ public final class CompiledModel {
         destroy = try symbol("rc_destroy", as: DestroyFunction.self)
         forwardFunction = try symbol("rc_forward", as: ForwardFunction.self)
         setThreads = try symbol("rc_set_threads", as: ThreadsFunction.self)
+        name = String(cString: try symbol("rc_model_name", as: (@convention(c) () -> UnsafePointer<CChar>).self)())
         rawFloatCount = try symbol("rc_raw_param_floats", as: SizeFunction.self)()
         packedFloatCount = try symbol("rc_packed_param_floats", as: SizeFunction.self)()
         inputFloats = try symbol("rc_input_floats", as: SizeFunction.self)()

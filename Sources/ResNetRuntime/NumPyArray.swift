@@ -48,6 +48,15 @@ public struct NumPyArray: Sendable, Equatable {
         return NumPyArray(shape: shape, values: values)
     }
 
+    /// Reads a batch of images and checks it is float32 (N, C, H, W) with the model's C, H, W.
+    public static func readImages(_ path: String, imageDims: [Int]) throws -> NumPyArray {
+        let array = try read(path)
+        guard array.shape.count == 4, Array(array.shape.dropFirst()) == imageDims, array.shape[0] >= 1 else {
+            throw RuntimeError("\(path) has shape \(array.shape); the model takes float32 (N, \(imageDims.map(String.init).joined(separator: ", ")))")
+        }
+        return array
+    }
+
     /// The file's bytes: version 1.0, header padded with spaces to 64 bytes.
     public func serialized() -> Data {
         let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"

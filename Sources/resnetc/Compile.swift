@@ -28,7 +28,7 @@ struct Compile: ParsableCommand {
                 weights: model.weights.map { "from \($0)" } ?? "He-initialised, seed \(model.seed ?? spec.seed)")
             let directory = output ?? "out/\(spec.name.replacing("/", with: "_"))"
             try Artifact.write(to: directory, build: build, packed: packed, manifest: manifest)
-            print("wrote \(directory): \(build.source.kernelCount) kernels, \(plan.report(batch: 1)) per image, "
+            print("wrote \(directory): \(build.source.kernelCount) kernels, \(plan.report(batch: 1)), "
                   + "compiled in \(String(format: "%.2f", build.compileSeconds)) s\(build.cached ? " (cached library)" : "")")
         } catch {
             throw fail(error)

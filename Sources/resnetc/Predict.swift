@@ -54,10 +54,7 @@ struct Predict: ParsableCommand {
             } catch { throw fail(error) }
         }
         do {
-            let images = try NumPyArray.read(input)
-            guard images.shape.count == 4, Array(images.shape.dropFirst()) == inputDims, images.shape[0] >= 1 else {
-                throw RuntimeError("\(input) has shape \(images.shape); the model takes float32 (N, \(inputDims.map(String.init).joined(separator: ", ")))")
-            }
+            let images = try NumPyArray.readImages(input, imageDims: inputDims)
             if let threads { loaded.setThreadCount(threads) }
             let logits = try loaded.forward(images.values, count: images.shape[0])
             try AtomicFile.write(NumPyArray(shape: [images.shape[0], loaded.outputFloats], values: logits).serialized(), to: output)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ResNetIR
+import ResNetPasses
 
 /// `resnetc summary SPEC [--json]`: the per-layer table with totals.
 struct Summary: ParsableCommand {
@@ -12,15 +13,24 @@ struct Summary: ParsableCommand {
     @Flag(help: "Print JSON: {\"params\": …, \"macs\": …, \"layers\": […]}.")
     var json = false
 
+    @Option(help: "Batch size for the arena line.")
+    var batch = 1
+
+    func validate() throws {
+        if batch < 1 { throw ValidationError("--batch must be at least 1") }
+    }
+
     func run() throws {
         let graph = try options.frontEnd().graph!
-        let summary = ModelSummary(graph: graph)
+        let plan = try Pipeline.inferenceProgram(graph).plan
+        let summary = ModelSummary(graph: graph, plan: plan)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(summary), as: UTF8.self))
         } else {
             print(SummaryTable.render(summary))
+            print("memory:      inference " + plan.report(batch: batch))
         }
     }
 }
