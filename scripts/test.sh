@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# A private compile cache, so every test really runs the C compiler.
+export RESNETC_CACHE="$(mktemp -d)"
+trap 'rm -rf "$RESNETC_CACHE"' EXIT
 swift build --build-tests
 swift test --skip-build
 .build/release/resnetc check specs/*.yaml
@@ -17,7 +20,7 @@ done
 echo "resnetc check: $(ls specs/invalid/*.yaml | wc -l) invalid specs rejected with located errors"
 # Every spec in specs/ compiles to an artifact and predicts two images from it.
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work" "$RESNETC_CACHE"' EXIT
 for f in specs/*.yaml; do
   name=$(basename "$f" .yaml)
   .build/release/resnetc compile "$f" -o "$work/$name" > "$work/$name.log"

@@ -19,7 +19,10 @@ public enum Artifact {
         public var overrides: [String]
         public var compiler: String
         public var flags: [String]
+        /// Seconds for passes, code generation and the C compiler (or the cache lookup, see below).
         public var compileSeconds: Double
+        /// True when the library came from the compile cache instead of a fresh C compile.
+        public var libraryCached: Bool
         public var kernels: Int
         public var arenaBytesPerImage: Int
         public var unplannedBytesPerImage: Int
@@ -40,7 +43,7 @@ public enum Artifact {
 
         enum CodingKeys: String, CodingKey {
             case format, version, name, overrides, compiler, flags, kernels, arena, params, macs, input, outputs, weights
-            case specHash = "spec_sha256", specFile = "spec_file", compileSeconds = "compile_seconds"
+            case specHash = "spec_sha256", specFile = "spec_file", compileSeconds = "compile_seconds", libraryCached = "library_cached"
             case arenaBytesPerImage = "arena_bytes_per_image", unplannedBytesPerImage = "unplanned_bytes_per_image"
             case packedFloats = "packed_floats", rawParameters = "raw_parameters"
         }
@@ -54,7 +57,8 @@ public enum Artifact {
         return Manifest(
             name: graph.name, specHash: SHA256.hex(GraphPrinter.print(graph)), specFile: specFile, overrides: overrides,
             compiler: try build.compiler.identity(), flags: build.compiler.flags,
-            compileSeconds: (build.compileSeconds * 1000).rounded() / 1000, kernels: build.source.kernelCount,
+            compileSeconds: (build.compileSeconds * 1000).rounded() / 1000, libraryCached: build.cached,
+            kernels: build.source.kernelCount,
             arenaBytesPerImage: plan.arenaBytesPerImage, unplannedBytesPerImage: plan.unplannedBytesPerImage,
             arena: plan.report(batch: 1), params: summary.params, macs: summary.macs, input: build.source.inputDims,
             outputs: build.source.outputDims.reduce(1, *), packedFloats: packedFloats, weights: weights,

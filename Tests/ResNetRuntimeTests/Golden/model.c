@@ -29,8 +29,8 @@ RC_INLINE v8f v8_max(v8f a, v8f b) { v8i gt = (v8i)(a > b); return (v8f)(((v8i)a
 /* Convolution, one register tile: TW output pixels (ow0 ... ow0+TW-1) of output row oh, for one
  * block of eight output channels. in_img is one image, NCHWc with ICB input blocks; w_blk holds
  * this output block's weights as [ICB][K][K][8 inputs][8 outputs], so each weight load is one
- * vector and each input pixel is broadcast across it. CHECK guards the columns of border pixels
- * whose window leaves the image; interior tiles run without it. Rows are clipped by kh range. */
+ * vector and each input pixel is broadcast across it. CHECK guards the columns of pixels whose
+ * window may leave the image; interior tiles run without it. Rows are clipped by kh range. */
 RC_INLINE void rc_conv_tile(const float *in_img, const float *w_blk, v8f bias, const float *res_row, float *out_row,
                             const int ICB, const int IH, const int IW, const int K, const int S, const int P,
                             const int oh, const int ow0, const int TW, const int CHECK, const int RES, const int RELU)
@@ -45,6 +45,7 @@ RC_INLINE void rc_conv_tile(const float *in_img, const float *w_blk, v8f bias, c
         for (int kh = kh_lo; kh < kh_hi; kh++) {
             const float *in_row = in_img + ((size_t)icb * IH + (size_t)(ih0 + kh)) * IW * 8;
             const float *w_k = w_blk + ((size_t)(icb * K + kh) * K) * 64;
+            /* kw stays a loop: unrolled, the compiler shares broadcasts across kw and spills them. */
             for (int kw = 0; kw < K; kw++) {
 #pragma GCC unroll 8
                 for (int c = 0; c < 8; c++) {
@@ -68,15 +69,16 @@ RC_INLINE void rc_conv_tile(const float *in_img, const float *w_blk, v8f bias, c
     }
 }
 
-/* Convolution, one output row (image b, output block ocb, row oh): its left border pixels
- * (checked), its interior in tiles of TW pixels plus one tile of REM, its right border pixels
- * (checked). L and R bound the interior: pixels whose windows stay inside the input columns.
- * Generated kernels call this from their parallel loop with every size a literal. */
+/* Convolution, one output row (image b, output block ocb, row oh), covered by register tiles:
+ * a first tile of TW0 pixels at column 0 and a last one of TWN ending at OW, both checked against
+ * the image's columns (their positions are literals, so the checks fold away at compile time),
+ * and tiles of TW between them, unchecked unless CHECKM (they are inside the image for ResNets). Generated kernels call this
+ * from their parallel loop with every size a literal. */
 RC_INLINE void rc_conv_row(const float *in, const float *w, const float *bias, const float *res, float *out,
                            const int b, const int ocb, const int oh,
                            const int ICB, const int IH, const int IW, const int OCB, const int OH, const int OW,
-                           const int K, const int S, const int P, const int L, const int R, const int TW, const int REM,
-                           const int BIAS, const int RES, const int RELU)
+                           const int K, const int S, const int P, const int TW0, const int TW, const int TWN,
+                           const int CHECKM, const int BIAS, const int RES, const int RELU)
 {
     const float *in_img = in + (size_t)b * ICB * IH * IW * 8;
     const float *w_blk = w + (size_t)ocb * ICB * K * K * 64;
@@ -84,14 +86,11 @@ RC_INLINE void rc_conv_row(const float *in, const float *w, const float *bias, c
     const size_t row = (((size_t)b * OCB + ocb) * OH + oh) * OW * 8;
     const float *res_row = RES ? res + row : 0;
     float *out_row = out + row;
-    for (int ow = 0; ow < L; ow++)
-        rc_conv_tile(in_img, w_blk, bv, res_row, out_row, ICB, IH, IW, K, S, P, oh, ow, 1, 1, RES, RELU);
-    for (int ow = L; ow + TW <= R - REM; ow += TW)
-        rc_conv_tile(in_img, w_blk, bv, res_row, out_row, ICB, IH, IW, K, S, P, oh, ow, TW, 0, RES, RELU);
-    if (REM > 0)
-        rc_conv_tile(in_img, w_blk, bv, res_row, out_row, ICB, IH, IW, K, S, P, oh, R - REM, REM, 0, RES, RELU);
-    for (int ow = R; ow < OW; ow++)
-        rc_conv_tile(in_img, w_blk, bv, res_row, out_row, ICB, IH, IW, K, S, P, oh, ow, 1, 1, RES, RELU);
+    rc_conv_tile(in_img, w_blk, bv, res_row, out_row, ICB, IH, IW, K, S, P, oh, 0, TW0, 1, RES, RELU);
+    for (int ow = TW0; ow < OW - TWN; ow += TW)
+        rc_conv_tile(in_img, w_blk, bv, res_row, out_row, ICB, IH, IW, K, S, P, oh, ow, TW, CHECKM, RES, RELU);
+    if (TWN > 0)
+        rc_conv_tile(in_img, w_blk, bv, res_row, out_row, ICB, IH, IW, K, S, P, oh, OW - TWN, TWN, 1, RES, RELU);
 }
 
 /* NCHW (C channels, as the caller passes images) to NCHWc with the channels padded by zeros. */
@@ -263,48 +262,48 @@ __attribute__((noinline)) static void input_block_c3x12x12(int n, const float *s
     rc_input_block(n, src, out, 3, 12, 12);
 }
 
-/* conv2d_bias_relu_c3x12x12_o8x12x12_k3s1p1: Nx3x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 padding 1; tiles of 10 pixels in columns [1, 11) */
+/* conv2d_bias_relu_c3x12x12_o8x12x12_k3s1p1: Nx3x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 padding 1; row tiles 12 + 1... + 0 pixels */
 __attribute__((noinline)) static void conv2d_bias_relu_c3x12x12_o8x12x12_k3s1p1(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 1, IH = 12, IW = 12, OCB = 1, OH = 12, OW = 12, K = 3, S = 1, P = 1, L = 1, R = 11, TW = 10, REM = 0, BIAS = 1, RES = 0, RELU = 1 };
+    enum { ICB = 1, IH = 12, IW = 12, OCB = 1, OH = 12, OW = 12, K = 3, S = 1, P = 1, TW0 = 12, TW = 1, TWN = 0, CHECKM = 0, BIAS = 1, RES = 0, RELU = 1 };
 #pragma omp parallel for collapse(3) schedule(static)
     for (int b = 0; b < n; b++)
         for (int ocb = 0; ocb < OCB; ocb++)
             for (int oh = 0; oh < OH; oh++)
-                rc_conv_row(in, w, bias, res, out, b, ocb, oh, ICB, IH, IW, OCB, OH, OW, K, S, P, L, R, TW, REM, BIAS, RES, RELU);
+                rc_conv_row(in, w, bias, res, out, b, ocb, oh, ICB, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, BIAS, RES, RELU);
 }
 
-/* conv2d_bias_relu_c8x12x12_o8x12x12_k3s1p1: Nx8x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 padding 1; tiles of 10 pixels in columns [1, 11) */
+/* conv2d_bias_relu_c8x12x12_o8x12x12_k3s1p1: Nx8x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 padding 1; row tiles 12 + 1... + 0 pixels */
 __attribute__((noinline)) static void conv2d_bias_relu_c8x12x12_o8x12x12_k3s1p1(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 1, IH = 12, IW = 12, OCB = 1, OH = 12, OW = 12, K = 3, S = 1, P = 1, L = 1, R = 11, TW = 10, REM = 0, BIAS = 1, RES = 0, RELU = 1 };
+    enum { ICB = 1, IH = 12, IW = 12, OCB = 1, OH = 12, OW = 12, K = 3, S = 1, P = 1, TW0 = 12, TW = 1, TWN = 0, CHECKM = 0, BIAS = 1, RES = 0, RELU = 1 };
 #pragma omp parallel for collapse(3) schedule(static)
     for (int b = 0; b < n; b++)
         for (int ocb = 0; ocb < OCB; ocb++)
             for (int oh = 0; oh < OH; oh++)
-                rc_conv_row(in, w, bias, res, out, b, ocb, oh, ICB, IH, IW, OCB, OH, OW, K, S, P, L, R, TW, REM, BIAS, RES, RELU);
+                rc_conv_row(in, w, bias, res, out, b, ocb, oh, ICB, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, BIAS, RES, RELU);
 }
 
-/* conv2d_bias_add_relu_c8x12x12_o8x12x12_k3s1p1: Nx8x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 padding 1; tiles of 10 pixels in columns [1, 11) */
+/* conv2d_bias_add_relu_c8x12x12_o8x12x12_k3s1p1: Nx8x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 padding 1; row tiles 12 + 1... + 0 pixels */
 __attribute__((noinline)) static void conv2d_bias_add_relu_c8x12x12_o8x12x12_k3s1p1(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 1, IH = 12, IW = 12, OCB = 1, OH = 12, OW = 12, K = 3, S = 1, P = 1, L = 1, R = 11, TW = 10, REM = 0, BIAS = 1, RES = 1, RELU = 1 };
+    enum { ICB = 1, IH = 12, IW = 12, OCB = 1, OH = 12, OW = 12, K = 3, S = 1, P = 1, TW0 = 12, TW = 1, TWN = 0, CHECKM = 0, BIAS = 1, RES = 1, RELU = 1 };
 #pragma omp parallel for collapse(3) schedule(static)
     for (int b = 0; b < n; b++)
         for (int ocb = 0; ocb < OCB; ocb++)
             for (int oh = 0; oh < OH; oh++)
-                rc_conv_row(in, w, bias, res, out, b, ocb, oh, ICB, IH, IW, OCB, OH, OW, K, S, P, L, R, TW, REM, BIAS, RES, RELU);
+                rc_conv_row(in, w, bias, res, out, b, ocb, oh, ICB, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, BIAS, RES, RELU);
 }
 
-/* conv2d_bias_relu_c8x12x12_o16x6x6_k3s2p1: Nx8x12x12 f32 -> Nx16x6x6 f32, 3x3 stride 2 padding 1; tiles of 5 pixels in columns [1, 6) */
+/* conv2d_bias_relu_c8x12x12_o16x6x6_k3s2p1: Nx8x12x12 f32 -> Nx16x6x6 f32, 3x3 stride 2 padding 1; row tiles 6 + 1... + 0 pixels */
 __attribute__((noinline)) static void conv2d_bias_relu_c8x12x12_o16x6x6_k3s2p1(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 1, IH = 12, IW = 12, OCB = 2, OH = 6, OW = 6, K = 3, S = 2, P = 1, L = 1, R = 6, TW = 5, REM = 0, BIAS = 1, RES = 0, RELU = 1 };
+    enum { ICB = 1, IH = 12, IW = 12, OCB = 2, OH = 6, OW = 6, K = 3, S = 2, P = 1, TW0 = 6, TW = 1, TWN = 0, CHECKM = 0, BIAS = 1, RES = 0, RELU = 1 };
 #pragma omp parallel for collapse(3) schedule(static)
     for (int b = 0; b < n; b++)
         for (int ocb = 0; ocb < OCB; ocb++)
             for (int oh = 0; oh < OH; oh++)
-                rc_conv_row(in, w, bias, res, out, b, ocb, oh, ICB, IH, IW, OCB, OH, OW, K, S, P, L, R, TW, REM, BIAS, RES, RELU);
+                rc_conv_row(in, w, bias, res, out, b, ocb, oh, ICB, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, BIAS, RES, RELU);
 }
 
 /* shortcut_pad_c8x12x12_o16x6x6_s2: Nx8x12x12 f32 -> Nx16x6x6 f32, option A */
@@ -313,26 +312,26 @@ __attribute__((noinline)) static void shortcut_pad_c8x12x12_o16x6x6_s2(int n, co
     rc_shortcut_pad(n, in, out, 8, 12, 12, 16, 6, 6, 2);
 }
 
-/* conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1: Nx16x6x6 f32 -> Nx16x6x6 f32, 3x3 stride 1 padding 1; tiles of 4 pixels in columns [1, 5) */
+/* conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1: Nx16x6x6 f32 -> Nx16x6x6 f32, 3x3 stride 1 padding 1; row tiles 6 + 1... + 0 pixels */
 __attribute__((noinline)) static void conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 2, IH = 6, IW = 6, OCB = 2, OH = 6, OW = 6, K = 3, S = 1, P = 1, L = 1, R = 5, TW = 4, REM = 0, BIAS = 1, RES = 1, RELU = 1 };
+    enum { ICB = 2, IH = 6, IW = 6, OCB = 2, OH = 6, OW = 6, K = 3, S = 1, P = 1, TW0 = 6, TW = 1, TWN = 0, CHECKM = 0, BIAS = 1, RES = 1, RELU = 1 };
 #pragma omp parallel for collapse(3) schedule(static)
     for (int b = 0; b < n; b++)
         for (int ocb = 0; ocb < OCB; ocb++)
             for (int oh = 0; oh < OH; oh++)
-                rc_conv_row(in, w, bias, res, out, b, ocb, oh, ICB, IH, IW, OCB, OH, OW, K, S, P, L, R, TW, REM, BIAS, RES, RELU);
+                rc_conv_row(in, w, bias, res, out, b, ocb, oh, ICB, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, BIAS, RES, RELU);
 }
 
-/* conv2d_bias_relu_c16x6x6_o16x6x6_k3s1p1: Nx16x6x6 f32 -> Nx16x6x6 f32, 3x3 stride 1 padding 1; tiles of 4 pixels in columns [1, 5) */
+/* conv2d_bias_relu_c16x6x6_o16x6x6_k3s1p1: Nx16x6x6 f32 -> Nx16x6x6 f32, 3x3 stride 1 padding 1; row tiles 6 + 1... + 0 pixels */
 __attribute__((noinline)) static void conv2d_bias_relu_c16x6x6_o16x6x6_k3s1p1(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 2, IH = 6, IW = 6, OCB = 2, OH = 6, OW = 6, K = 3, S = 1, P = 1, L = 1, R = 5, TW = 4, REM = 0, BIAS = 1, RES = 0, RELU = 1 };
+    enum { ICB = 2, IH = 6, IW = 6, OCB = 2, OH = 6, OW = 6, K = 3, S = 1, P = 1, TW0 = 6, TW = 1, TWN = 0, CHECKM = 0, BIAS = 1, RES = 0, RELU = 1 };
 #pragma omp parallel for collapse(3) schedule(static)
     for (int b = 0; b < n; b++)
         for (int ocb = 0; ocb < OCB; ocb++)
             for (int oh = 0; oh < OH; oh++)
-                rc_conv_row(in, w, bias, res, out, b, ocb, oh, ICB, IH, IW, OCB, OH, OW, K, S, P, L, R, TW, REM, BIAS, RES, RELU);
+                rc_conv_row(in, w, bias, res, out, b, ocb, oh, ICB, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, BIAS, RES, RELU);
 }
 
 /* global_avg_pool_c16x6x6: Nx16x6x6 f32 -> Nx16 f32 */
