@@ -17,6 +17,8 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]
         ),
+        // zlib from the system package zlib1g-dev, to read gzipped IDX datasets.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Source locations, diagnostics and their rendering, shared by every stage.
         .target(name: "ResNetDiagnostics"),
         // YAML -> typed ModelSpec with located diagnostics, `extends:` and `--set` overrides.
@@ -30,7 +32,7 @@ let package = Package(
         // The naive interpreter that defines every op; generated code is tested against it.
         .target(name: "ResNetReference", dependencies: ["ResNetIR"]),
         // C toolchain driver, dlopen, weight and array formats, initialisation, artifacts.
-        .target(name: "ResNetRuntime", dependencies: ["ResNetIR", "ResNetCodegen", "ResNetPasses", "ResNetSpec"]),
+        .target(name: "ResNetRuntime", dependencies: ["ResNetIR", "ResNetCodegen", "ResNetPasses", "ResNetSpec", "CZlib"]),
         // The command-line tool: one file per subcommand.
         .executableTarget(
             name: "resnetc",

@@ -1,0 +1,2 @@
+/* Exposes zlib (zlib1g-dev) to Swift, for gzipped IDX datasets. */
+#include <zlib.h>
