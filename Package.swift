@@ -46,6 +46,7 @@ let package = Package(
         .testTarget(name: "ResNetSpecTests", dependencies: ["ResNetSpec", "TestSupport"]),
         .testTarget(name: "ResNetPassesTests", dependencies: ["ResNetPasses", "ResNetSpec", "ResNetIR", "ResNetReference", "TestSupport"],
                     exclude: ["Fixtures", "Golden"]),
+        .testTarget(name: "ResNetReferenceTests", dependencies: ["ResNetReference", "ResNetPasses", "ResNetIR", "ResNetRuntime", "TestSupport"]),
         .testTarget(name: "ResNetRuntimeTests",
                     dependencies: ["ResNetRuntime", "ResNetReference", "ResNetCodegen", "ResNetPasses", "ResNetSpec", "ResNetIR", "TestSupport"],
                     exclude: ["Golden"]),
