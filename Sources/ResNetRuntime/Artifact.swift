@@ -65,6 +65,15 @@ public enum Artifact {
             rawParameters: build.source.rawParameters.map { Manifest.RawParameter(name: $0.name, shape: $0.dims) })
     }
 
+    /// A directory name for a model: the name with anything but letters, digits, `-`, `_` and
+    /// `.` replaced, and never empty, `.` or `..` (a spec's name must not point outside `out/`).
+    public static func directoryName(for modelName: String) -> String {
+        let cleaned = String(modelName.unicodeScalars.map { scalar in
+            scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "-_.".unicodeScalars.contains(scalar)) ? Character(scalar) : "_"
+        })
+        return cleaned.allSatisfy({ $0 == "." }) ? "model" : cleaned
+    }
+
     public static func isArtifact(_ path: String) -> Bool {
         var isDirectory: ObjCBool = false
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
@@ -75,7 +84,7 @@ public enum Artifact {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let manifestData = try encoder.encode(manifest)
-        try AtomicFile.writeDirectory(at: directory) { staging in
+        try AtomicFile.writeDirectory(at: directory, replaceable: isArtifact) { staging in
             try build.source.c.write(toFile: "\(staging)/model.c", atomically: false, encoding: .utf8)
             try build.source.header.write(toFile: "\(staging)/model.h", atomically: false, encoding: .utf8)
             try FileManager.default.copyItem(atPath: build.library, toPath: "\(staging)/\(libraryName)")

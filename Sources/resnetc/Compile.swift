@@ -26,7 +26,7 @@ struct Compile: ParsableCommand {
             let manifest = try Artifact.manifest(
                 for: build, graph: graph, specFile: options.spec, overrides: options.overrides, packedFloats: packed.count,
                 weights: model.weights.map { "from \($0)" } ?? "He-initialised, seed \(model.seed ?? spec.seed)")
-            let directory = output ?? "out/\(spec.name.replacing("/", with: "_"))"
+            let directory = output ?? "out/\(Artifact.directoryName(for: spec.name))"
             try Artifact.write(to: directory, build: build, packed: packed, manifest: manifest)
             print("wrote \(directory): \(build.source.kernelCount) kernels, \(plan.report(batch: 1)), "
                   + "compiled in \(String(format: "%.2f", build.compileSeconds)) s\(build.cached ? " (cached library)" : "")")

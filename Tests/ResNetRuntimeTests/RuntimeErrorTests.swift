@@ -103,15 +103,29 @@ import TestSupport
     @Test func artifactsReplaceAtomically() throws {
         let directory = try temporaryDirectory() + "/artifact"
         try AtomicFile.writeDirectory(at: directory) { try "one".write(toFile: "\($0)/file", atomically: false, encoding: .utf8) }
+        try AtomicFile.writeDirectory(at: directory, replaceable: { _ in true }) {
+            try "two".write(toFile: "\($0)/file", atomically: false, encoding: .utf8)
+        }
+        #expect(try String(contentsOfFile: "\(directory)/file", encoding: .utf8) == "two")
         struct Interrupted: Error {}
         #expect(throws: Interrupted.self) {
-            try AtomicFile.writeDirectory(at: directory) { staging in
-                try "two".write(toFile: "\(staging)/file", atomically: false, encoding: .utf8)
+            try AtomicFile.writeDirectory(at: directory, replaceable: { _ in true }) { staging in
+                try "three".write(toFile: "\(staging)/file", atomically: false, encoding: .utf8)
                 throw Interrupted()
             }
         }
-        #expect(try String(contentsOfFile: "\(directory)/file", encoding: .utf8) == "one")
+        #expect(try String(contentsOfFile: "\(directory)/file", encoding: .utf8) == "two")
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: (directory as NSString).deletingLastPathComponent)
         #expect(leftovers == ["artifact"], "no temporary directories are left: \(leftovers)")
+    }
+
+    @Test func neverReplacesWhatIsNotAnArtifact() throws {
+        let project = try temporaryDirectory()
+        try "precious".write(toFile: "\(project)/notes.txt", atomically: true, encoding: .utf8)
+        let text = message { try AtomicFile.writeDirectory(at: project, replaceable: Artifact.isArtifact) { _ in } }
+        #expect(text.contains("refusing to replace"), "\(text)")
+        #expect(try String(contentsOfFile: "\(project)/notes.txt", encoding: .utf8) == "precious")
+        #expect(Artifact.directoryName(for: "..") == "model" && Artifact.directoryName(for: "a/../b") == "a_.._b")
+        #expect(Artifact.directoryName(for: "cifar-resnet20") == "cifar-resnet20")
     }
 }
