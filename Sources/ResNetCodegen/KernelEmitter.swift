@@ -70,6 +70,8 @@ enum KernelEmitter {
                            body: "rc_add(n, a, b, out, \(elements));")
         case .softmaxCrossEntropy:
             throw CodegenError(message: "the loss is computed by training code; compile the forward graph")
+        default:
+            throw CodegenError(message: "\(node.op.mnemonic) is a training op; code generation for training is not written yet")
         }
     }
 

@@ -29,7 +29,15 @@ public enum GraphPrinter {
         case .batchNorm(let bn): return "eps \(bn.epsilon) momentum \(bn.momentum)"
         case .shortcutPad(let stride, let channels): return "stride \(stride) channels \(channels)"
         case .maxPool(let w): return "k\(w.kernel) s\(w.stride) p\(w.padding)"
-        case .foldBatchNormWeight(let epsilon), .foldBatchNormBias(let epsilon): return "eps \(epsilon)"
+        case .foldBatchNormWeight(let epsilon), .foldBatchNormBias(let epsilon), .batchNormBackward(let epsilon),
+             .batchNormScaleGradient(let epsilon): return "eps \(epsilon)"
+        case .batchNormTraining(let bn): return "eps \(bn.epsilon)"
+        case .runningMean(let momentum), .runningVariance(let momentum): return "momentum \(momentum)"
+        case .globalAveragePoolBackward(let h, let w): return "to \(h)x\(w)"
+        case .maxPoolBackward(let w): return "k\(w.kernel) s\(w.stride) p\(w.padding)"
+        case .shortcutPadBackward(let stride, let channels, let h, let w): return "stride \(stride) to \(channels)x\(h)x\(w)"
+        case .conv2dBackwardInput(let c, let h, let w): return "k\(c.kernel) s\(c.stride) p\(c.padding) to \(h)x\(w)"
+        case .conv2dBackwardWeight(let c): return "k\(c.kernel) s\(c.stride) p\(c.padding)"
         default: return nil
         }
     }

@@ -28,6 +28,39 @@ public enum Op: Sendable, Equatable {
     /// The bias that folding a batch norm leaves: β − mean·γ/√(var+ε); inputs: γ, β, mean, var.
     case foldBatchNormBias(epsilon: Float)
 
+    // Training (built by `Differentiate`). Gradient ops take the output gradient first.
+
+    /// Batch norm on the batch's own statistics (biased variance); inputs: x, γ, β.
+    case batchNormTraining(BatchNormAttributes)
+    /// The running mean after this batch: (1 − m)·old + m·batch mean; inputs: x, old mean.
+    case runningMean(momentum: Float)
+    /// The running variance after this batch, the batch's variance unbiased; inputs: x, old variance.
+    case runningVariance(momentum: Float)
+    /// d loss/d logits of the mean cross-entropy: (softmax − one-hot)/N; inputs: logits, labels.
+    case softmaxCrossEntropyBackward
+    /// d x of a fully connected layer: gy·W; inputs: gy, weight.
+    case linearBackwardInput
+    /// d W of a fully connected layer: gyᵀ·x; inputs: gy, x.
+    case linearBackwardWeight
+    /// Sum over the batch (and space, for feature maps) per channel: the gradient of a bias or β; input: gy.
+    case channelSum
+    /// d x of global average pooling back to `height`×`width`; input: gy.
+    case globalAveragePoolBackward(height: Int, width: Int)
+    /// d x of max pooling: each window's gradient to its first maximum; inputs: gy, x.
+    case maxPoolBackward(Window)
+    /// d x of ReLU: gy where the output is positive; inputs: gy, y.
+    case reluBackward
+    /// d x of the option A shortcut: the kept pixels' gradients, zero elsewhere; input: gy.
+    case shortcutPadBackward(stride: Int, channels: Int, height: Int, width: Int)
+    /// d x of batch norm on batch statistics (recomputed from x); inputs: gy, x, γ.
+    case batchNormBackward(epsilon: Float)
+    /// d γ of batch norm on batch statistics: Σ gy·x̂ per channel; inputs: gy, x.
+    case batchNormScaleGradient(epsilon: Float)
+    /// d x of a convolution (its transpose) back to `height`×`width`; inputs: gy, weight.
+    case conv2dBackwardInput(Convolution, height: Int, width: Int)
+    /// d weight of a convolution: x correlated with gy; inputs: gy, x.
+    case conv2dBackwardWeight(Convolution)
+
     /// The op's name in dumps and in generated kernel names.
     public var mnemonic: String {
         switch self {
@@ -45,6 +78,21 @@ public enum Op: Sendable, Equatable {
         case .softmaxCrossEntropy: return "softmax_cross_entropy"
         case .foldBatchNormWeight: return "fold_bn_weight"
         case .foldBatchNormBias: return "fold_bn_bias"
+        case .batchNormTraining: return "batch_norm_train"
+        case .runningMean: return "running_mean"
+        case .runningVariance: return "running_var"
+        case .softmaxCrossEntropyBackward: return "softmax_cross_entropy_backward"
+        case .linearBackwardInput: return "linear_backward_input"
+        case .linearBackwardWeight: return "linear_backward_weight"
+        case .channelSum: return "channel_sum"
+        case .globalAveragePoolBackward: return "global_avg_pool_backward"
+        case .maxPoolBackward: return "max_pool_backward"
+        case .reluBackward: return "relu_backward"
+        case .shortcutPadBackward: return "shortcut_pad_backward"
+        case .batchNormBackward: return "batch_norm_backward"
+        case .batchNormScaleGradient: return "batch_norm_scale_gradient"
+        case .conv2dBackwardInput: return "conv2d_backward_input"
+        case .conv2dBackwardWeight: return "conv2d_backward_weight"
         }
     }
 

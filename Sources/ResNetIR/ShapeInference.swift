@@ -5,6 +5,11 @@ public struct ShapeError: Error, Sendable, Equatable, CustomStringConvertible {
     public var name: String
     public var message: String
 
+    public init(name: String, message: String) {
+        self.name = name
+        self.message = message
+    }
+
     public var description: String { "\(name): \(message)" }
 }
 
@@ -122,6 +127,107 @@ public enum ShapeInference {
             let channels = TensorType.parameter([operands[0].dims[0]])
             guard operands[1] == channels, operands[2] == channels else { throw fail("γ and var must be \(channels)") }
             return operands[0]
+
+        case .batchNormTraining:
+            try expectCount(3)
+            let x = try featureMap(operands[0], "batch norm's input")
+            guard operands[1] == .parameter([x.c]), operands[2] == .parameter([x.c]) else {
+                throw fail("γ and β must be \(x.c) f32, found \(operands[1]) and \(operands[2])")
+            }
+            return operands[0]
+
+        case .runningMean, .runningVariance:
+            try expectCount(2)
+            let x = try featureMap(operands[0], "the batch")
+            guard operands[1] == .parameter([x.c]) else { throw fail("the running statistic must be \(x.c) f32, found \(operands[1])") }
+            return operands[1]
+
+        case .softmaxCrossEntropyBackward:
+            try expectCount(2)
+            guard operands[0].batched, operands[0].dims.count == 1, operands[1] == TensorType([], batched: true, element: .int32) else {
+                throw fail("takes N×classes logits and N i32 labels, found \(operands[0]) and \(operands[1])")
+            }
+            return operands[0]
+
+        case .linearBackwardInput:
+            try expectCount(2)
+            guard operands[0].batched, operands[0].dims.count == 1, !operands[1].batched, operands[1].dims.count == 2,
+                  operands[1].dims[0] == operands[0].dims[0] else {
+                throw fail("takes N×out and out×in, found \(operands[0]) and \(operands[1])")
+            }
+            return .activation([operands[1].dims[1]])
+
+        case .linearBackwardWeight:
+            try expectCount(2)
+            guard operands[0].batched, operands[1].batched, operands[0].dims.count == 1, operands[1].dims.count == 1 else {
+                throw fail("takes N×out and N×in, found \(operands[0]) and \(operands[1])")
+            }
+            return .parameter([operands[0].dims[0], operands[1].dims[0]])
+
+        case .channelSum:
+            try expectCount(1)
+            guard operands[0].batched, operands[0].dims.count == 1 || operands[0].dims.count == 3 else {
+                throw fail("takes N×C or N×C×H×W, found \(operands[0])")
+            }
+            return .parameter([operands[0].dims[0]])
+
+        case .globalAveragePoolBackward(let height, let width):
+            try expectCount(1)
+            guard operands[0].batched, operands[0].dims.count == 1, height >= 1, width >= 1 else { throw fail("takes N×C, found \(operands[0])") }
+            return .activation([operands[0].dims[0], height, width])
+
+        case .maxPoolBackward(let pool):
+            try expectCount(2)
+            let x = try featureMap(operands[1], "the pool's input")
+            let (h, w) = try window(x, kernel: pool.kernel, stride: pool.stride, padding: pool.padding)
+            guard operands[0] == .activation([x.c, h, w]) else { throw fail("the gradient must be N×\(x.c)×\(h)×\(w), found \(operands[0])") }
+            return operands[1]
+
+        case .reluBackward:
+            try expectCount(2)
+            guard operands[0] == operands[1], operands[0].batched else { throw fail("gradient and output differ: \(operands[0]), \(operands[1])") }
+            return operands[0]
+
+        case .shortcutPadBackward(let stride, let channels, let height, let width):
+            try expectCount(1)
+            let g = try featureMap(operands[0], "the shortcut's gradient")
+            guard stride >= 1, channels <= g.c, (height + stride - 1) / stride == g.h, (width + stride - 1) / stride == g.w else {
+                throw fail("a gradient of \(operands[0]) cannot come from \(channels)×\(height)×\(width) subsampled by \(stride)")
+            }
+            return .activation([channels, height, width])
+
+        case .batchNormBackward:
+            try expectCount(3)
+            let x = try featureMap(operands[1], "batch norm's input")
+            guard operands[0] == operands[1], operands[2] == .parameter([x.c]) else {
+                throw fail("takes gy and x of one type and γ of \(x.c), found \(operands.map(\.description))")
+            }
+            return operands[1]
+
+        case .batchNormScaleGradient:
+            try expectCount(2)
+            let x = try featureMap(operands[1], "batch norm's input")
+            guard operands[0] == operands[1] else { throw fail("gy \(operands[0]) and x \(operands[1]) differ") }
+            return .parameter([x.c])
+
+        case .conv2dBackwardInput(let conv, let height, let width):
+            try expectCount(2)
+            let g = try featureMap(operands[0], "the convolution's output gradient")
+            guard !operands[1].batched, operands[1].dims.count == 4, operands[1].dims[0] == g.c, operands[1].dims[2] == conv.kernel else {
+                throw fail("weight \(operands[1]) does not fit gradient \(operands[0])")
+            }
+            let inChannels = operands[1].dims[1]
+            let (h, w) = try window((inChannels, height, width), kernel: conv.kernel, stride: conv.stride, padding: conv.padding)
+            guard (h, w) == (g.h, g.w) else { throw fail("\(height)×\(width) convolved gives \(h)×\(w), not the gradient's \(g.h)×\(g.w)") }
+            return .activation([inChannels, height, width])
+
+        case .conv2dBackwardWeight(let conv):
+            try expectCount(2)
+            let g = try featureMap(operands[0], "the convolution's output gradient")
+            let x = try featureMap(operands[1], "the convolution's input")
+            let (h, w) = try window(x, kernel: conv.kernel, stride: conv.stride, padding: conv.padding)
+            guard (h, w) == (g.h, g.w), g.c == conv.outChannels else { throw fail("gradient \(operands[0]) does not fit input \(operands[1])") }
+            return .parameter([g.c, x.c, conv.kernel, conv.kernel])
 
         case .foldBatchNormBias:
             try expectCount(4)

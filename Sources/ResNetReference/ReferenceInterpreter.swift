@@ -90,6 +90,58 @@ public struct ReferenceInterpreter {
             return Tensor(shape: x[0].shape, data: data)
         case .input, .labels, .parameter:
             throw Failure.unsupported(node.op.mnemonic)
+        default:
+            return try evaluateTraining(node, x, outShape: outShape)
+        }
+    }
+
+    /// The training ops `Differentiate` emits, defined by the rules of `ReferenceTraining`.
+    static func evaluateTraining(_ node: Node, _ x: [Tensor], outShape: [Int]) throws -> Tensor {
+        func tensor(_ values: [Double]) -> Tensor { Tensor(shape: outShape, data: values.map(Float.init)) }
+        func doubles(_ t: Tensor) -> [Double] { t.data.map(Double.init) }
+        switch node.op {
+        case .batchNormTraining(let bn):
+            return ReferenceTraining.batchNormTraining(x[0], gamma: x[1], beta: x[2], epsilon: bn.epsilon).0
+        case .runningMean(let momentum), .runningVariance(let momentum):
+            let stats = ReferenceTraining.batchNormTraining(x[0], gamma: Tensor(zeros: [x[0].shape[1]]),
+                                                            beta: Tensor(zeros: [x[0].shape[1]]), epsilon: 0)
+            let count = Double(x[0].count / x[0].shape[1])
+            let batch = node.op == .runningMean(momentum: momentum)
+                ? stats.mean : stats.variance.map { $0 * count / max(count - 1, 1) }
+            return tensor(zip(doubles(x[1]), batch).map { (1 - Double(momentum)) * $0 + Double(momentum) * $1 })
+        case .softmaxCrossEntropyBackward:
+            return tensor(ReferenceTraining.softmaxCrossEntropyBackward(x[0], labels: x[1].data.map { Int32($0) }, scale: 1))
+        case .linearBackwardInput:
+            let input = Tensor(zeros: outShape)
+            return tensor(ReferenceTraining.linearBackward(input, weight: x[1], gy: doubles(x[0])).0)
+        case .linearBackwardWeight:
+            let weight = Tensor(zeros: outShape)
+            return tensor(ReferenceTraining.linearBackward(x[1], weight: weight, gy: doubles(x[0])).1)
+        case .channelSum:
+            let shape = x[0].shape.count == 2 ? x[0].shape + [1, 1] : x[0].shape
+            return tensor(ReferenceTraining.channelSums(doubles(x[0]), shape: shape))
+        case .globalAveragePoolBackward(let height, let width):
+            let plane = height * width
+            return tensor((0..<(x[0].count * plane)).map { Double(x[0].data[$0 / plane]) / Double(plane) })
+        case .maxPoolBackward(let window):
+            return tensor(ReferenceTraining.maxPoolBackward(x[1], gy: doubles(x[0]), window: window, outShape: x[0].shape))
+        case .reluBackward:
+            return tensor(zip(x[0].data, x[1].data).map { $1 > 0 ? Double($0) : 0 })
+        case .shortcutPadBackward(let stride, _, _, _):
+            return tensor(ReferenceTraining.shortcutPadBackward(outShape, gy: doubles(x[0]), stride: stride,
+                                                                channels: x[0].shape[1], outShape: x[0].shape))
+        case .batchNormBackward(let epsilon), .batchNormScaleGradient(let epsilon):
+            let channels = x[1].shape[1]
+            let forward = ReferenceTraining.batchNormTraining(x[1], gamma: Tensor(zeros: [channels]), beta: Tensor(zeros: [channels]), epsilon: epsilon)
+            let gamma = node.op == .batchNormBackward(epsilon: epsilon) ? x[2] : Tensor(zeros: [channels])
+            let (gx, gGamma, _) = ReferenceTraining.batchNormBackward(gy: doubles(x[0]), gamma: gamma, saved: (forward.1, forward.2), shape: x[1].shape)
+            return tensor(node.op == .batchNormBackward(epsilon: epsilon) ? gx : gGamma)
+        case .conv2dBackwardInput(let conv, _, _):
+            return tensor(ReferenceTraining.convolutionBackward(Tensor(zeros: outShape), weight: x[1], gy: doubles(x[0]), conv: conv, outShape: x[0].shape).0)
+        case .conv2dBackwardWeight(let conv):
+            return tensor(ReferenceTraining.convolutionBackward(x[1], weight: Tensor(zeros: outShape), gy: doubles(x[0]), conv: conv, outShape: x[0].shape).1)
+        default:
+            throw Failure.unsupported(node.op.mnemonic)
         }
     }
 

@@ -99,8 +99,8 @@ public struct ReferenceTraining {
                 accumulate(node.inputs[0], gx); accumulate(node.inputs[1], gw)
             case .input, .labels, .parameter:
                 break
-            case .foldBatchNormWeight, .foldBatchNormBias:
-                throw ReferenceInterpreter.Failure.unsupported("training through \(node.op.mnemonic) (folding is for inference)")
+            default:
+                throw ReferenceInterpreter.Failure.unsupported("differentiating \(node.op.mnemonic): training starts from the lowered forward graph")
             }
         }
         var gradients: [String: Tensor] = [:]

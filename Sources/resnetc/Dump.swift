@@ -17,6 +17,8 @@ struct Dump: ParsableCommand {
         case planned
         /// The generated model.c (the header follows with --header).
         case c
+        /// The training step: forward with batch statistics, backward, running-statistic updates.
+        case train
     }
 
     @Option(help: "Which stage: \(Stage.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -31,8 +33,10 @@ struct Dump: ParsableCommand {
     @OptionGroup var options: SpecOptions
 
     func run() throws {
-        let graph = try options.frontEnd(withLoss: loss).graph!
+        let graph = try options.frontEnd(withLoss: loss || stage == .train).graph!
         switch stage {
+        case .train:
+            print(GraphPrinter.print(try Differentiate.run(graph).graph), terminator: "")
         case .ir:
             print(GraphPrinter.print(graph), terminator: "")
         case .fused, .planned:
