@@ -10,17 +10,8 @@ import TestSupport
 /// gradient and every running statistic as the hand-written `ReferenceTraining` (itself checked
 /// against finite differences).
 @Suite struct DifferentiateTests {
-    static let variants: [(String, String)] = [
-        ("basic A", "shortcut: A"),
-        ("basic B", "shortcut: B"),
-        ("basic C", "shortcut: C"),
-        ("plain", "residual: false"),
-        ("bottleneck B, stride on 3x3", "block: bottleneck\nexpansion: 2\nstride_at: middle\nshortcut: B"),
-        ("bottleneck A, stride on 1x1", "block: bottleneck\nexpansion: 2\nstride_at: first\nshortcut: A"),
-        ("max-pool stem", "stem:\n  conv: {filters: 8, kernel: 5, stride: 1, padding: 2}\n  pool: {kernel: 3, stride: 2, padding: 1}"),
-    ]
 
-    @Test(arguments: variants)
+    @Test(arguments: TestSpecs.variants)
     func backwardGraphMatchesTheReferenceStep(_ variant: (String, String)) throws {
         let file = try TestSpecs.file(TestSpecs.small(input: "{channels: 3, height: 9, width: 8}"), overriding: variant.1)
         let forward = try #require(Pipeline.frontEnd(file: file, withLoss: true).graph)

@@ -10,9 +10,9 @@ import TestSupport
 /// along random directions: (L(p + εd) − L(p − εd)) / 2ε must equal ⟨∇L, d⟩.
 ///
 /// Each op's rule is checked strictly on graphs without ReLU kinks. Whole networks are checked
-/// tensor by tensor with a looser bound: ReLU and max-pool switches inside ±ε, amplified by
-/// batch norm over tiny batches, move finite differences by a few percent (measured: the same
-/// tensors converge to the analytic value as ε shrinks), while a wrong rule is off everywhere.
+/// tensor by tensor within 5%: ReLU and max-pool switches inside ±ε, amplified by batch norm
+/// over tiny batches, can move a finite difference further, so a disagreement is measured again
+/// with a ten times smaller step, and every tensor must agree at one of the two.
 @Suite struct GradientCheckTests {
     /// conv → BN (batch statistics) → [max pool] → global average pool → FC → cross-entropy.
     func smoothGraph(maxPool: Bool) throws -> Graph {
@@ -75,22 +75,22 @@ import TestSupport
             #expect(abs(numeric - analytic) <= 2e-3 * abs(analytic) + 1e-5, "\(name): numeric \(numeric), analytic \(analytic)")
         }
     }
-    static let variants: [(String, String)] = [
-        ("basic A", "shortcut: A"),
-        ("basic B", "shortcut: B"),
-        ("plain", "residual: false"),
-        ("bottleneck C, stride on 1x1", "block: bottleneck\nexpansion: 2\nstride_at: first\nshortcut: C"),
-        ("max-pool stem", "stem:\n  conv: {filters: 8, kernel: 5, stride: 1, padding: 2}\n  pool: {kernel: 3, stride: 2, padding: 1}"),
-    ]
 
-    @Test(arguments: variants)
+    @Test(arguments: TestSpecs.variants)
     func networkGradientsMatchFiniteDifferences(_ variant: (String, String)) throws {
         let file = try TestSpecs.file(TestSpecs.small(input: "{channels: 2, height: 8, width: 8}"), overriding: variant.1)
         let graph = try #require(Pipeline.frontEnd(file: file, withLoss: true).graph)
-        let checks = try directionalDerivatives(graph, input: [4, 2, 8, 8], epsilon: 1e-3, seed: 42)
-        let failures = checks.filter { abs($0.2 - $0.1) > 5e-2 * max(abs($0.1), abs($0.2)) + 5e-4 }
-        #expect(checks.count >= 10)
-        #expect(failures.count * 10 <= checks.count, "\(variant.0): \(failures.map { "\($0.0): numeric \($0.2), analytic \($0.1)" })")
+        func agree(_ check: (String, Double, Double)) -> Bool {
+            abs(check.2 - check.1) <= 5e-2 * max(abs(check.1), abs(check.2)) + 5e-4
+        }
+        // A tensor whose step of 1e-3 crossed a kink is measured again with 1e-4 (measured: the
+        // same tensors then converge to the analytic value); every tensor must agree at one of them.
+        let coarse = try directionalDerivatives(graph, input: [4, 2, 8, 8], epsilon: 1e-3, seed: 42)
+        let fine = try directionalDerivatives(graph, input: [4, 2, 8, 8], epsilon: 1e-4, seed: 42)
+        #expect(coarse.count >= 10)
+        for (c, f) in zip(coarse, fine) where !agree(c) && !agree(f) {
+            Issue.record("\(variant.0) \(c.0): analytic \(c.1), numeric \(c.2) (step 1e-3) and \(f.2) (step 1e-4)")
+        }
     }
 
     @Test func runningStatisticsFollowPyTorch() throws {

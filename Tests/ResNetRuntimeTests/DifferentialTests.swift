@@ -11,15 +11,8 @@ import TestSupport
 /// type and shortcut option at small sizes, including shapes that are not multiples of the
 /// vector width and maps whose every pixel is a border.
 @Suite(.serialized) struct DifferentialTests {
-    static let variants: [(String, String)] = [
-        ("basic A", "shortcut: A"),
-        ("basic B", "shortcut: B"),
-        ("basic C", "shortcut: C"),
-        ("plain", "residual: false"),
-        ("bottleneck B, stride on 3x3", "block: bottleneck\nexpansion: 2\nstride_at: middle\nshortcut: B"),
-        ("bottleneck C, stride on 1x1", "block: bottleneck\nstride_at: first\nshortcut: C"),
-        ("bottleneck A", "block: bottleneck\nexpansion: 2\nshortcut: A"),
-        ("ImageNet stem with max pool", "stem:\n  conv: {filters: 8, kernel: 7, stride: 2, padding: 3}\n  pool: {kernel: 3, stride: 2, padding: 1}"),
+    /// The shared variants plus shapes that stress the tiling: odd sizes and all-border maps.
+    static let variants: [(String, String)] = TestSpecs.variants + [
         ("odd sizes, 12 channels", "stem:\n  conv: {filters: 12, kernel: 5, stride: 1}\nstages:\n  - {filters: 12, blocks: 1}\n  - {filters: 20, blocks: 1, stride: 2}\nshortcut: A"),
         ("tiny maps", "stages:\n  - {filters: 8, blocks: 1, stride: 2}\n  - {filters: 16, blocks: 1, stride: 2}\n  - {filters: 16, blocks: 1, stride: 2}\n  - {filters: 24, blocks: 1, stride: 2}"),
     ]

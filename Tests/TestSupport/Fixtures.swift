@@ -42,6 +42,19 @@ public enum Golden {
 
 /// Small networks written for tests, loaded through the real spec front end.
 public enum TestSpecs {
+    /// Overrides of `small()` covering every block type, shortcut option and stem kind: the
+    /// variants differential and gradient tests run over, as (description, YAML) pairs.
+    public static let variants: [(String, String)] = [
+        ("basic A", "shortcut: A"),
+        ("basic B", "shortcut: B"),
+        ("basic C", "shortcut: C"),
+        ("plain", "residual: false"),
+        ("bottleneck B, stride on 3x3", "block: bottleneck\nexpansion: 2\nstride_at: middle\nshortcut: B"),
+        ("bottleneck C, stride on 1x1", "block: bottleneck\nstride_at: first\nshortcut: C"),
+        ("bottleneck A", "block: bottleneck\nexpansion: 2\nshortcut: A"),
+        ("ImageNet stem with max pool", "stem:\n  conv: {filters: 8, kernel: 7, stride: 2, padding: 3}\n  pool: {kernel: 3, stride: 2, padding: 1}"),
+    ]
+
     /// A small default network (two stages, 8 and 16 filters, five classes).
     public static func small(input: String = "{channels: 3, height: 12, width: 12}") -> String {
         """
