@@ -69,6 +69,18 @@ public enum SafeTensors {
         return entries
     }
 
+    /// The `__metadata__` string map of a safetensors file (empty when it has none).
+    public static func metadata(_ data: Data, file: String) throws -> [String: String] {
+        let bytes = [UInt8](data.prefix(8))
+        guard bytes.count == 8 else { throw RuntimeError("\(file) is too short for a safetensors file") }
+        let length = (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[$1]) << (8 * UInt64($1)) }
+        guard length <= UInt64(data.count - 8),
+              let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + Int(length)))) as? [String: Any] else {
+            throw RuntimeError("\(file): the safetensors header is truncated or malformed")
+        }
+        return header["__metadata__"] as? [String: String] ?? [:]
+    }
+
     /// Serialises float32 tensors (header padded to 8 bytes with spaces, as the reference writer does).
     public static func serialize(_ tensors: [(name: String, shape: [Int], values: [Float])], metadata: [String: String] = [:]) throws -> Data {
         var header: [String: Any] = [:]
