@@ -209,6 +209,16 @@ RC_INLINE void rc_add(int n, const float *a, const float *b, float *out, const i
     for (size_t i = 0; i < (size_t)n * E; i++) out[i] = a[i] + b[i];
 }
 
+/* OpenMP threads for every kernel (all cores unless set). */
+void rc_set_threads(int threads)
+{
+#ifdef _OPENMP
+    if (threads > 0) omp_set_num_threads(threads);
+#else
+    (void)threads;
+#endif
+}
+
 /* Weight packing, run once by rc_pack. */
 
 /* Folds an inference batch norm into the weight before it: w*gamma/sqrt(var+eps), per output channel. */
@@ -229,8 +239,9 @@ __attribute__((noinline, unused)) static void rc_fold_bn_bias(float *dst, const 
     }
 }
 
-/* OxIxKxK (PyTorch) to [O/8][I/8][K][K][8 in][8 out], zero-padded: the layout rc_conv_tile reads. */
-__attribute__((noinline, unused)) static void rc_pack_conv_weight(float *dst, const float *src, int O, int I, int K)
+/* O x I x K x K (PyTorch) to [O/8][I/8][K][K][8 in][8 out], zero-padded: the layout rc_conv_tile
+ * reads; transposed, [..][8 out][8 in], the layout the input gradient of training reads. */
+__attribute__((noinline, unused)) static void rc_pack_conv_weight(float *dst, const float *src, int O, int I, int K, int transposed)
 {
     const int OCB = (O + 7) / 8, ICB = (I + 7) / 8;
     for (int ocb = 0; ocb < OCB; ocb++)
@@ -240,8 +251,8 @@ __attribute__((noinline, unused)) static void rc_pack_conv_weight(float *dst, co
                     for (int il = 0; il < 8; il++)
                         for (int ol = 0; ol < 8; ol++) {
                             const int o = ocb * 8 + ol, i = icb * 8 + il;
-                            const size_t d = (((((size_t)ocb * ICB + icb) * K + kh) * K + kw) * 8 + il) * 8 + ol;
-                            dst[d] = (o < O && i < I) ? src[(((size_t)o * I + i) * K + kh) * K + kw] : 0.0f;
+                            const size_t block = ((((size_t)ocb * ICB + icb) * K + kh) * K + kw) * 64;
+                            dst[block + (transposed ? ol * 8 + il : il * 8 + ol)] = (o < O && i < I) ? src[(((size_t)o * I + i) * K + kh) * K + kw] : 0.0f;
                         }
 }
 

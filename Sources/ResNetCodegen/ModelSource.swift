@@ -23,6 +23,19 @@ public struct ModelSource: Sendable {
     /// Per-image input dims (C, H, W) and output dims (classes).
     public var inputDims: [Int]
     public var outputDims: [Int]
+
+    /// The state dict as one flat float array: every parameter node, in graph order.
+    static func rawLayout(of graph: Graph) -> (parameters: [RawParameter], offsets: [NodeID: Int], floats: Int) {
+        var offsets: [NodeID: Int] = [:]
+        var parameters: [RawParameter] = []
+        var floats = 0
+        for id in graph.parameters {
+            offsets[id] = floats
+            parameters.append(RawParameter(name: graph[id].name, dims: graph[id].type.dims, offset: floats))
+            floats += graph[id].type.elementCount
+        }
+        return (parameters, offsets, floats)
+    }
 }
 
 /// Writes model.c and model.h for a scheduled, planned inference graph.
@@ -42,14 +55,7 @@ public enum CodeGenerator {
         }
 
         // Raw parameters: the state-dict tensors, in graph order.
-        var raw: [NodeID: Int] = [:]
-        var rawParameters: [ModelSource.RawParameter] = []
-        var rawCount = 0
-        for id in graph.parameters {
-            raw[id] = rawCount
-            rawParameters.append(.init(name: graph[id].name, dims: graph[id].type.dims, offset: rawCount))
-            rawCount += graph[id].type.elementCount
-        }
+        let (rawParameters, raw, rawCount) = ModelSource.rawLayout(of: graph)
 
         // Parameter-only nodes (folded weights) are evaluated into scratch at pack time.
         var scratch: [NodeID: Int] = [:]
@@ -88,7 +94,7 @@ public enum CodeGenerator {
             if convWeight {
                 let (o, i, k) = (type.dims[0], type.dims[1], type.dims[2])
                 floats = TensorLayout.paddedChannels(o) * TensorLayout.paddedChannels(i) * k * k
-                packLines.append("    rc_pack_conv_weight(packed + \(offset), \(source(id)), \(o), \(i), \(k)); /* \(CText.comment(graph[id].name)) */")
+                packLines.append("    rc_pack_conv_weight(packed + \(offset), \(source(id)), \(o), \(i), \(k), 0); /* \(CText.comment(graph[id].name)) */")
             } else if type.dims.count == 1 {
                 floats = TensorLayout.paddedChannels(type.elementCount)
                 packLines.append("    rc_pack_vector(packed + \(offset), \(source(id)), \(type.elementCount)); /* \(CText.comment(graph[id].name)) */")
@@ -152,15 +158,6 @@ public enum CodeGenerator {
             long rc_arena_bytes_per_image(void) { return RC_ARENA_BYTES_PER_IMAGE; }
             long rc_input_floats(void) { return RC_INPUT_FLOATS; }
             long rc_output_floats(void) { return RC_OUTPUT_FLOATS; }
-
-            void rc_set_threads(int threads)
-            {
-            #ifdef _OPENMP
-                if (threads > 0) omp_set_num_threads(threads);
-            #else
-                (void)threads;
-            #endif
-            }
 
             /* Raw parameters (state-dict tensors in graph order) to the packed layout the kernels read,
              * in parts of at most \(Self.statementsPerFunction) steps (the C compiler's time grows faster than linearly with function size). */

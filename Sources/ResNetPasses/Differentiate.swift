@@ -1,18 +1,5 @@
 import ResNetIR
 
-/// A training step as one graph: the forward pass with batch norm on batch statistics, the
-/// backward pass, and which node holds each parameter's gradient and each running statistic's
-/// new value.
-public struct TrainingGraph: Sendable {
-    public var graph: Graph
-    public var logits: NodeID
-    public var loss: NodeID
-    /// Each trainable parameter and the node computing d loss / d parameter.
-    public var gradients: [(parameter: NodeID, gradient: NodeID)]
-    /// Each running mean or variance and the node computing its value after this batch.
-    public var runningStatistics: [(state: NodeID, update: NodeID)]
-}
-
 /// Builds the backward graph of a lowered forward graph, reverse mode: every op's gradient rule
 /// becomes nodes (IR.md lists them), and a value read by several nodes sums their gradients.
 ///

@@ -34,7 +34,8 @@ public struct CCompiler: Sendable {
 
     /// Compiles model.c (with model.h beside it) into a shared library, reusing the cached one
     /// when source, flags and compiler are unchanged. Returns the library path and whether it came from cache.
-    public func compileSharedLibrary(source: String, header: String, extraFlags: [String] = []) throws -> (path: String, cached: Bool) {
+    public func compileSharedLibrary(source: String, header: String, headerName: String = "model.h",
+                                     extraFlags: [String] = []) throws -> (path: String, cached: Bool) {
         var hasher = SHA256()
         for part in [source, header, flags.joined(separator: " "), extraFlags.joined(separator: " "), try identity()] {
             hasher.update(part)
@@ -48,7 +49,7 @@ public struct CCompiler: Sendable {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
         try source.write(toFile: "\(work)/model.c", atomically: true, encoding: .utf8)
-        try header.write(toFile: "\(work)/model.h", atomically: true, encoding: .utf8)
+        try header.write(toFile: "\(work)/\(headerName)", atomically: true, encoding: .utf8)
         let arguments = flags + extraFlags + ["-shared", "-fPIC", "-o", "\(work)/model.so", "\(work)/model.c", "-lm"]
         let result = try run(executable, arguments)
         guard result.status == 0 else {

@@ -13,7 +13,6 @@ public final class CompiledModel {
     /// The ABI version this runtime speaks (RC_ABI_VERSION in model.h).
     public static let abiVersion = 1
 
-    private let handle: UnsafeMutableRawPointer
     private let pack: PackFunction
     private let create: CreateFunction
     private let destroy: DestroyFunction
@@ -30,19 +29,11 @@ public final class CompiledModel {
     public private(set) var maxBatch = 0
 
     public init(library: String) throws {
-        // RTLD_NODELETE: the library pulls in libgomp, whose idle worker threads would crash if
-        // dlclose unloaded it under them.
-        guard let handle = dlopen(library, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
-            throw RuntimeError("cannot load \(library): \(dlerror().map { String(cString: $0) } ?? "unknown error")")
-        }
-        self.handle = handle
-        func symbol<T>(_ name: String, as type: T.Type) throws -> T {
-            guard let pointer = dlsym(handle, name) else { throw RuntimeError("\(library) has no symbol \(name); is it a resnetc model?") }
-            return unsafeBitCast(pointer, to: type)
-        }
+        let library = try SharedLibrary(library)
+        func symbol<T>(_ name: String, as type: T.Type) throws -> T { try library.function(name, as: type) }
         let abi = try symbol("rc_abi_version", as: (@convention(c) () -> Int32).self)()
         guard abi == Self.abiVersion else {
-            throw RuntimeError("\(library) speaks model ABI \(abi), this resnetc speaks \(Self.abiVersion); recompile it")
+            throw RuntimeError("\(library.path) speaks model ABI \(abi), this resnetc speaks \(Self.abiVersion); recompile it")
         }
         pack = try symbol("rc_pack", as: PackFunction.self)
         create = try symbol("rc_create", as: CreateFunction.self)
@@ -56,10 +47,7 @@ public final class CompiledModel {
         outputFloats = try symbol("rc_output_floats", as: SizeFunction.self)()
     }
 
-    deinit {
-        destroy(model)
-        dlclose(handle)
-    }
+    deinit { destroy(model) }
 
     /// Raw parameters (state-dict order) to the packed layout.
     public func packWeights(_ raw: [Float]) throws -> [Float] {

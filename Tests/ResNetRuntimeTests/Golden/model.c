@@ -207,6 +207,16 @@ RC_INLINE void rc_add(int n, const float *a, const float *b, float *out, const i
     for (size_t i = 0; i < (size_t)n * E; i++) out[i] = a[i] + b[i];
 }
 
+/* OpenMP threads for every kernel (all cores unless set). */
+void rc_set_threads(int threads)
+{
+#ifdef _OPENMP
+    if (threads > 0) omp_set_num_threads(threads);
+#else
+    (void)threads;
+#endif
+}
+
 /* Weight packing, run once by rc_pack. */
 
 /* Folds an inference batch norm into the weight before it: w*gamma/sqrt(var+eps), per output channel. */
@@ -227,8 +237,9 @@ __attribute__((noinline, unused)) static void rc_fold_bn_bias(float *dst, const 
     }
 }
 
-/* OxIxKxK (PyTorch) to [O/8][I/8][K][K][8 in][8 out], zero-padded: the layout rc_conv_tile reads. */
-__attribute__((noinline, unused)) static void rc_pack_conv_weight(float *dst, const float *src, int O, int I, int K)
+/* O x I x K x K (PyTorch) to [O/8][I/8][K][K][8 in][8 out], zero-padded: the layout rc_conv_tile
+ * reads; transposed, [..][8 out][8 in], the layout the input gradient of training reads. */
+__attribute__((noinline, unused)) static void rc_pack_conv_weight(float *dst, const float *src, int O, int I, int K, int transposed)
 {
     const int OCB = (O + 7) / 8, ICB = (I + 7) / 8;
     for (int ocb = 0; ocb < OCB; ocb++)
@@ -238,8 +249,8 @@ __attribute__((noinline, unused)) static void rc_pack_conv_weight(float *dst, co
                     for (int il = 0; il < 8; il++)
                         for (int ol = 0; ol < 8; ol++) {
                             const int o = ocb * 8 + ol, i = icb * 8 + il;
-                            const size_t d = (((((size_t)ocb * ICB + icb) * K + kh) * K + kw) * 8 + il) * 8 + ol;
-                            dst[d] = (o < O && i < I) ? src[(((size_t)o * I + i) * K + kh) * K + kw] : 0.0f;
+                            const size_t block = ((((size_t)ocb * ICB + icb) * K + kh) * K + kw) * 64;
+                            dst[block + (transposed ? ol * 8 + il : il * 8 + ol)] = (o < O && i < I) ? src[(((size_t)o * I + i) * K + kh) * K + kw] : 0.0f;
                         }
 }
 
@@ -361,15 +372,6 @@ long rc_arena_bytes_per_image(void) { return RC_ARENA_BYTES_PER_IMAGE; }
 long rc_input_floats(void) { return RC_INPUT_FLOATS; }
 long rc_output_floats(void) { return RC_OUTPUT_FLOATS; }
 
-void rc_set_threads(int threads)
-{
-#ifdef _OPENMP
-    if (threads > 0) omp_set_num_threads(threads);
-#else
-    (void)threads;
-#endif
-}
-
 /* Raw parameters (state-dict tensors in graph order) to the packed layout the kernels read,
  * in parts of at most 64 steps (the C compiler's time grows faster than linearly with function size). */
 __attribute__((noinline)) static void rc_pack_part0(const float *raw, float *packed, float *scratch)
@@ -403,19 +405,19 @@ __attribute__((noinline)) static void rc_pack_part0(const float *raw, float *pac
     rc_fold_bn_weight(scratch + 7200, raw + 7416, raw + 9720, raw + 9736, 16, 144, 1e-05f);
     /* %56 = fold_bn_bias(%51, %54, %55, %52) "layer2.1.bn2.folded_bias": 16 f32 -> 16 f32 */
     rc_fold_bn_bias(scratch + 9504, raw + 9720, raw + 9752, raw + 9768, raw + 9736, 16, 1e-05f);
-    rc_pack_conv_weight(packed + 0, scratch + 0, 8, 3, 3); /* conv1.weight+bn1 */
+    rc_pack_conv_weight(packed + 0, scratch + 0, 8, 3, 3, 0); /* conv1.weight+bn1 */
     rc_pack_vector(packed + 576, scratch + 216, 8); /* bn1.folded_bias */
-    rc_pack_conv_weight(packed + 592, scratch + 224, 8, 8, 3); /* layer1.0.conv1.weight+layer1.0.bn1 */
+    rc_pack_conv_weight(packed + 592, scratch + 224, 8, 8, 3, 0); /* layer1.0.conv1.weight+layer1.0.bn1 */
     rc_pack_vector(packed + 1168, scratch + 800, 8); /* layer1.0.bn1.folded_bias */
-    rc_pack_conv_weight(packed + 1184, scratch + 808, 8, 8, 3); /* layer1.0.conv2.weight+layer1.0.bn2 */
+    rc_pack_conv_weight(packed + 1184, scratch + 808, 8, 8, 3, 0); /* layer1.0.conv2.weight+layer1.0.bn2 */
     rc_pack_vector(packed + 1760, scratch + 1384, 8); /* layer1.0.bn2.folded_bias */
-    rc_pack_conv_weight(packed + 1776, scratch + 1392, 16, 8, 3); /* layer2.0.conv1.weight+layer2.0.bn1 */
+    rc_pack_conv_weight(packed + 1776, scratch + 1392, 16, 8, 3, 0); /* layer2.0.conv1.weight+layer2.0.bn1 */
     rc_pack_vector(packed + 2928, scratch + 2544, 16); /* layer2.0.bn1.folded_bias */
-    rc_pack_conv_weight(packed + 2944, scratch + 2560, 16, 16, 3); /* layer2.0.conv2.weight+layer2.0.bn2 */
+    rc_pack_conv_weight(packed + 2944, scratch + 2560, 16, 16, 3, 0); /* layer2.0.conv2.weight+layer2.0.bn2 */
     rc_pack_vector(packed + 5248, scratch + 4864, 16); /* layer2.0.bn2.folded_bias */
-    rc_pack_conv_weight(packed + 5264, scratch + 4880, 16, 16, 3); /* layer2.1.conv1.weight+layer2.1.bn1 */
+    rc_pack_conv_weight(packed + 5264, scratch + 4880, 16, 16, 3, 0); /* layer2.1.conv1.weight+layer2.1.bn1 */
     rc_pack_vector(packed + 7568, scratch + 7184, 16); /* layer2.1.bn1.folded_bias */
-    rc_pack_conv_weight(packed + 7584, scratch + 7200, 16, 16, 3); /* layer2.1.conv2.weight+layer2.1.bn2 */
+    rc_pack_conv_weight(packed + 7584, scratch + 7200, 16, 16, 3, 0); /* layer2.1.conv2.weight+layer2.1.bn2 */
     rc_pack_vector(packed + 9888, scratch + 9504, 16); /* layer2.1.bn2.folded_bias */
     rc_pack_dense(packed + 9904, raw + 9784, 80L); /* fc.weight */
     rc_pack_vector(packed + 9984, raw + 9864, 5); /* fc.bias */

@@ -1,0 +1,249 @@
+import ResNetIR
+
+/// The generated C of one training step (train.c and train.h) and the layouts a trainer needs.
+///
+/// Parameters, their gradients and the SGD momentum each live in one flat region laid out like
+/// the state dict (graph order), so a checkpoint is one write and a gradient all-reduce would be
+/// one call. Activations and their gradients share one planned arena. Each step packs the
+/// convolution weights from the flat region (they change every step), runs the forward pass
+/// with batch statistics, writes every parameter's gradient into the gradient region and each
+/// running statistic in place, and `rc_sgd_step` then updates the parameters.
+public struct TrainingSource: Sendable {
+    public var c: String
+    public var header: String
+    /// (name, dims, offset in floats) of every parameter and running statistic.
+    public var parameters: [ModelSource.RawParameter]
+    public var parameterFloats: Int
+    public var arenaBytesPerImage: Int
+    public var inputDims: [Int]
+    public var classes: Int
+}
+
+/// Writes train.c and train.h for a differentiated, planned graph.
+public enum TrainingCodeGenerator {
+    public static func generate(_ training: TrainingGraph, plan: MemoryPlan) throws(CodegenError) -> TrainingSource {
+        let graph = training.graph
+        let (layout, offsets, floats) = ModelSource.rawLayout(of: graph)
+        let gradientOf = Dictionary(uniqueKeysWithValues: training.gradients.map { ($0.gradient, $0.parameter) })
+        let updateOf = Dictionary(uniqueKeysWithValues: training.runningStatistics.map { ($0.update, $0.state) })
+
+        func buffer(_ id: NodeID) -> String { "BUF(\(plan.buffers[id]!.offset))" }
+        func parameter(_ id: NodeID) throws(CodegenError) -> String {
+            guard let offset = offsets[id] else { throw CodegenError(message: "\(graph[id].name) is not a parameter") }
+            return "P(\(offset))"
+        }
+        func gradientSlot(_ id: NodeID) throws(CodegenError) -> String {
+            guard let p = gradientOf[id], let offset = offsets[p] else {
+                throw CodegenError(message: "\(graph[id].name): a parameter-shaped value that is not a parameter's gradient")
+            }
+            return "G(\(offset))"
+        }
+        func fm(_ id: NodeID) -> (c: Int, h: Int, w: Int) { let d = graph[id].type.dims; return (d[0], d[1], d[2]) }
+        func blocks(_ c: Int) -> Int { TensorLayout.paddedChannels(c) / TensorLayout.channelBlock }
+
+        var kernels: [Kernel] = []
+        var kernelNames = Set<String>()
+        var packLines: [String] = []
+        var packedFloats = 0
+        var steps: [String] = []
+        for id in graph.ids {
+            let node = graph[id]
+            let x = node.inputs
+            var call: String
+            switch node.op {
+            case .parameter, .labels:
+                continue
+            case .input, .shortcutPad, .maxPool, .globalAveragePool, .relu, .add, .linear, .conv2d:
+                guard node.type.batched, let kernel = try KernelEmitter.kernel(for: id, in: graph) else {
+                    throw CodegenError(message: "\(node.name): \(node.op.mnemonic) on unbatched values is not supported in training")
+                }
+                if kernelNames.insert(kernel.name).inserted { kernels.append(kernel) }
+                var arguments: [String]
+                switch node.op {
+                case .input: arguments = ["input"]
+                case .conv2d(let conv):
+                    let w = graph[x[1]].type.dims
+                    packLines.append("    rc_pack_conv_weight(W(\(packedFloats)), \(try parameter(x[1])), \(w[0]), \(w[1]), \(conv.kernel), 0); /* \(CText.comment(graph[x[1]].name)) */")
+                    arguments = [buffer(x[0]), "W(\(packedFloats))", "0", "0"]
+                    packedFloats += (TensorLayout.paddedChannels(w[0]) * TensorLayout.paddedChannels(w[1]) * conv.kernel * conv.kernel + 15) / 16 * 16
+                case .linear: arguments = [buffer(x[0]), try parameter(x[1]), try parameter(x[2])]
+                default: arguments = x.map(buffer)
+                }
+                call = "\(kernel.name)(n, \((arguments + [buffer(id)]).joined(separator: ", ")));"
+            case .batchNormTraining(let bn):
+                let f = fm(x[0])
+                call = "rc_bn_train(n, \(buffer(x[0])), \(try parameter(x[1])), \(try parameter(x[2])), \(buffer(id)), \(f.c), \(f.h * f.w), \(bn.epsilon)f);"
+            case .runningMean(let momentum), .runningVariance(let momentum):
+                guard let state = updateOf[id] else { throw CodegenError(message: "\(node.name) updates no running statistic") }
+                let f = fm(x[0])
+                let variance = node.op == .runningVariance(momentum: momentum) ? 1 : 0
+                call = "rc_bn_running(n, \(buffer(x[0])), \(try parameter(state)), \(f.c), \(f.h * f.w), \(momentum)f, \(variance));"
+            case .softmaxCrossEntropy:
+                call = "*loss = rc_softmax_cross_entropy(n, \(buffer(x[0])), labels, \(graph[x[0]].type.dims[0]));"
+            case .softmaxCrossEntropyBackward:
+                call = "rc_softmax_cross_entropy_backward(n, \(buffer(x[0])), labels, \(buffer(id)), \(graph[x[0]].type.dims[0]));"
+            case .linearBackwardInput:
+                let w = graph[x[1]].type.dims
+                call = "rc_linear_backward_input(n, \(buffer(x[0])), \(try parameter(x[1])), \(buffer(id)), \(w[1]), \(w[0]));"
+            case .linearBackwardWeight:
+                let w = node.type.dims
+                call = "rc_linear_backward_weight(n, \(buffer(x[0])), \(buffer(x[1])), \(try gradientSlot(id)), \(w[1]), \(w[0]));"
+            case .channelSum:
+                let d = graph[x[0]].type.dims
+                call = "rc_channel_sum(n, \(buffer(x[0])), \(try gradientSlot(id)), \(d[0]), \(d.count == 3 ? d[1] * d[2] : 0));"
+            case .globalAveragePoolBackward(let h, let w):
+                call = "rc_global_avg_pool_backward(n, \(buffer(x[0])), \(buffer(id)), \(node.type.dims[0]), \(h * w));"
+            case .maxPoolBackward(let window):
+                let (i, o) = (fm(x[1]), fm(x[0]))
+                call = "rc_max_pool_backward(n, \(buffer(x[0])), \(buffer(x[1])), \(buffer(id)), \(blocks(i.c)), \(i.h), \(i.w), \(o.h), \(o.w), \(window.kernel), \(window.stride), \(window.padding));"
+            case .reluBackward:
+                call = "rc_relu_backward(n, \(buffer(x[0])), \(buffer(x[1])), \(buffer(id)), \(TensorLayout.storedElementCount(node.type))L);"
+            case .shortcutPadBackward(let stride, _, _, _):
+                let (i, o) = (fm(id), fm(x[0]))
+                call = "rc_shortcut_pad_backward(n, \(buffer(x[0])), \(buffer(id)), \(i.c), \(i.h), \(i.w), \(o.c), \(o.h), \(o.w), \(stride));"
+            case .batchNormBackward(let epsilon):
+                let f = fm(x[1])
+                call = "rc_bn_backward(n, \(buffer(x[0])), \(buffer(x[1])), \(try parameter(x[2])), \(buffer(id)), 0, \(f.c), \(f.h * f.w), \(epsilon)f);"
+            case .batchNormScaleGradient(let epsilon):
+                let f = fm(x[1])
+                call = "rc_bn_backward(n, \(buffer(x[0])), \(buffer(x[1])), 0, 0, \(try gradientSlot(id)), \(f.c), \(f.h * f.w), \(epsilon)f);"
+            case .conv2dBackwardInput(let conv, _, _):
+                let (i, o) = (fm(id), fm(x[0]))
+                let w = graph[x[1]].type.dims
+                packLines.append("    rc_pack_conv_weight(W(\(packedFloats)), \(try parameter(x[1])), \(w[0]), \(w[1]), \(conv.kernel), 1); /* \(CText.comment(graph[x[1]].name)), transposed */")
+                call = "rc_conv_backward_input(n, \(buffer(x[0])), W(\(packedFloats)), \(buffer(id)), \(blocks(i.c)), \(i.h), \(i.w), \(blocks(o.c)), \(o.h), \(o.w), \(conv.kernel), \(conv.stride), \(conv.padding));"
+                packedFloats += (TensorLayout.paddedChannels(w[0]) * TensorLayout.paddedChannels(w[1]) * conv.kernel * conv.kernel + 15) / 16 * 16
+            case .conv2dBackwardWeight(let conv):
+                let (i, o) = (fm(x[1]), fm(x[0]))
+                call = "rc_conv_backward_weight(n, \(buffer(x[0])), \(buffer(x[1])), \(try gradientSlot(id)), \(o.c), \(i.c), \(i.h), \(i.w), \(o.h), \(o.w), \(conv.kernel), \(conv.stride), \(conv.padding));"
+            default:
+                throw CodegenError(message: "\(node.name): \(node.op.mnemonic) has no training kernel")
+            }
+            steps.append("    /* \(CText.comment(CodeGenerator.describe(id, in: graph))) */\n    \(call)")
+        }
+
+        let classes = graph[training.logits].type.dims[0]
+        let inputDims = graph.nodes.first { $0.op == .input }!.type.dims
+        let sgdLines = training.gradients.map { pair -> String in
+            let node = graph[pair.parameter]
+            let isBatchNorm = node.op == .parameter(.scale) || node.op == .parameter(.shift)
+            return "    rc_sgd(t->params, t->grads, t->momentum, \(offsets[pair.parameter]!), \(node.type.elementCount), lr, momentum, \(isBatchNorm ? "bn_weight_decay" : "weight_decay"), nesterov); /* \(CText.comment(node.name)) */"
+        }
+        let stepParts = CodeGenerator.chunked(steps, function: "rc_step_part", parameters: "rc_trainer *t, int n, const float *input, const int32_t *labels, float *loss")
+        let packParts = CodeGenerator.chunked(packLines, function: "rc_pack_part", parameters: "rc_trainer *t")
+        let sgdParts = CodeGenerator.chunked(sgdLines, function: "rc_sgd_part",
+                                             parameters: "rc_trainer *t, float lr, float momentum, float weight_decay, float bn_weight_decay, int nesterov")
+        let name = CText.comment(graph.name)
+        let c = """
+            /* Generated by resnetc: the training step of model "\(name)". Do not edit. */
+            #include "train.h"
+
+            \(CPrelude.text)
+            \(CTrainingPrelude.text)
+            /* Forward kernels shared with inference. */
+
+            \(kernels.map(\.definition).joined(separator: "\n"))
+            /* The trainer: flat parameter, gradient and momentum regions (state-dict order), packed
+             * convolution weights for this step, and one arena of \(plan.arenaBytesPerImage) bytes per image. */
+            struct rc_trainer {
+                int max_batch;
+                float *params, *grads, *momentum, *packed;
+                char *arena;
+            };
+
+            int rc_abi_version(void) { return RC_ABI_VERSION; }
+            long rc_param_floats(void) { return RC_PARAM_FLOATS; }
+            long rc_arena_bytes_per_image(void) { return RC_ARENA_BYTES_PER_IMAGE; }
+            long rc_input_floats(void) { return RC_INPUT_FLOATS; }
+            long rc_output_floats(void) { return RC_OUTPUT_FLOATS; }
+            float *rc_trainer_params(rc_trainer *t) { return t->params; }
+            float *rc_trainer_grads(rc_trainer *t) { return t->grads; }
+            float *rc_trainer_momentum(rc_trainer *t) { return t->momentum; }
+
+            void rc_trainer_destroy(rc_trainer *t)
+            {
+                if (!t) return;
+                free(t->params); free(t->grads); free(t->momentum); free(t->packed); free(t->arena);
+                free(t);
+            }
+
+            rc_trainer *rc_trainer_create(int max_batch)
+            {
+                if (max_batch < 1 || (size_t)max_batch > SIZE_MAX / 2 / RC_ARENA_BYTES_PER_IMAGE) return 0;
+                rc_trainer *t = calloc(1, sizeof *t);
+                if (!t) return 0;
+                t->max_batch = max_batch;
+                t->params = calloc(RC_PARAM_FLOATS, sizeof(float));
+                t->grads = calloc(RC_PARAM_FLOATS, sizeof(float));
+                t->momentum = calloc(RC_PARAM_FLOATS, sizeof(float));
+                t->packed = calloc(\(max(16, packedFloats)), sizeof(float));
+                t->arena = aligned_alloc(64, (size_t)RC_ARENA_BYTES_PER_IMAGE * (size_t)max_batch);
+                if (!t->params || !t->grads || !t->momentum || !t->packed || !t->arena) { rc_trainer_destroy(t); return 0; }
+                return t;
+            }
+
+            #define BUF(offset) ((float *)(t->arena + (size_t)(offset) * (size_t)t->max_batch))
+            #define P(offset) (t->params + (offset))
+            #define G(offset) (t->grads + (offset))
+            #define W(offset) (t->packed + (offset))
+
+            /* Convolution weights, from the flat parameters into the layouts the kernels read. */
+            \(packParts.definitions)
+            /* Forward with batch statistics, then backward, in schedule order. */
+            \(stepParts.definitions)
+            int rc_train_step(rc_trainer *t, int n, const float *input, const int32_t *labels, float *loss, float *logits)
+            {
+                if (!t || n < 1 || n > t->max_batch) return -1;
+                for (int b = 0; b < n; b++) if (labels[b] < 0 || labels[b] >= RC_OUTPUT_FLOATS) return -2;
+            \(packParts.calls.map { "    \($0)(t);" }.joined(separator: "\n"))
+            \(stepParts.calls.map { "    \($0)(t, n, input, labels, loss);" }.joined(separator: "\n"))
+                if (logits) memcpy(logits, \(buffer(training.logits)), (size_t)n * RC_OUTPUT_FLOATS * sizeof(float));
+                return 0;
+            }
+
+            /* SGD with momentum and weight decay, tensor by tensor (batch-norm gamma and beta take their own decay). */
+            \(sgdParts.definitions)
+            void rc_sgd_step(rc_trainer *t, float lr, float momentum, float weight_decay, float bn_weight_decay, int nesterov)
+            {
+            \(sgdParts.calls.map { "    \($0)(t, lr, momentum, weight_decay, bn_weight_decay, nesterov);" }.joined(separator: "\n"))
+            }
+
+            """
+        let header = """
+            /* Generated by resnetc: the training ABI of model "\(name)". Parameters, gradients and momentum
+             * are flat float arrays in state-dict order (the manifest lists names and offsets). */
+            #ifndef RESNETC_TRAIN_H
+            #define RESNETC_TRAIN_H
+            #include <stdint.h>
+
+            #define RC_ABI_VERSION 1
+            #define RC_PARAM_FLOATS \(floats)L
+            #define RC_ARENA_BYTES_PER_IMAGE \(plan.arenaBytesPerImage)L
+            #define RC_INPUT_FLOATS \(inputDims.reduce(1, *))L
+            #define RC_OUTPUT_FLOATS \(classes)L
+
+            typedef struct rc_trainer rc_trainer;
+
+            int rc_abi_version(void);
+            long rc_param_floats(void);
+            long rc_arena_bytes_per_image(void);
+            long rc_input_floats(void);
+            long rc_output_floats(void);
+            void rc_set_threads(int threads);
+            rc_trainer *rc_trainer_create(int max_batch);
+            void rc_trainer_destroy(rc_trainer *trainer);
+            float *rc_trainer_params(rc_trainer *trainer);
+            float *rc_trainer_grads(rc_trainer *trainer);
+            float *rc_trainer_momentum(rc_trainer *trainer);
+            /* Forward and backward on n <= max_batch images: the loss, the logits (if not NULL), every
+             * gradient, and the running statistics updated in place. 0, or -1 for a bad n, -2 for a bad label. */
+            int rc_train_step(rc_trainer *trainer, int n, const float *input, const int32_t *labels, float *loss, float *logits);
+            void rc_sgd_step(rc_trainer *trainer, float lr, float momentum, float weight_decay, float bn_weight_decay, int nesterov);
+
+            #endif
+
+            """
+        return TrainingSource(c: c, header: header, parameters: layout, parameterFloats: floats,
+                              arenaBytesPerImage: plan.arenaBytesPerImage, inputDims: inputDims, classes: classes)
+    }
+}

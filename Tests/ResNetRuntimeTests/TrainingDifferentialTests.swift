@@ -1,0 +1,42 @@
+import Foundation
+import ResNetIR
+import ResNetPasses
+import ResNetReference
+import ResNetRuntime
+import Testing
+import TestSupport
+
+/// The generated training step against the interpreter running the same training graph: the
+/// loss, the logits, every parameter's gradient and the updated running statistics.
+@Suite(.serialized) struct TrainingDifferentialTests {
+    @Test(arguments: TestSpecs.variants)
+    func generatedTrainingStepMatchesTheReference(_ variant: (String, String)) throws {
+        let file = try TestSpecs.file(TestSpecs.small(input: "{channels: 3, height: 11, width: 9}"), overriding: variant.1)
+        let forward = try #require(Pipeline.frontEnd(file: file, withLoss: true).graph)
+        let build = try TrainingBuild.build(forward, compiler: try CCompiler())
+        let parameters = RandomData.parameters(forward, seed: 5)
+        let images = RandomData.input(forward, batch: 3, seed: 6)
+        let labels: [Int32] = [1, 4, 0]
+        let expected = try ReferenceInterpreter(graph: build.training.graph).run(parameters: parameters, input: images, labels: labels)
+
+        let trainer = try CompiledTrainer(library: build.library, maxBatch: 4)
+        try build.load(ParameterValues(tensors: parameters.mapValues(\.data)), into: trainer)
+        var logits: [Float] = []
+        let loss = try trainer.step(images: images.data, labels: labels, logits: &logits)
+
+        #expect(abs(Double(loss) - Double(expected[1].data[0])) <= 1e-4 * abs(Double(expected[1].data[0])), "\(variant.0): loss")
+        #expect(RandomData.relativeError(logits, expected[0].data) <= 1e-4, "\(variant.0): logits")
+        let gradients = build.values(of: trainer.gradients)
+        for (i, pair) in build.training.gradients.enumerated() {
+            let name = build.training.graph[pair.parameter].name
+            let error = RandomData.relativeError(gradients[name]!, expected[2 + i].data)
+            #expect(error <= 1e-3, "\(variant.0) \(name): relative error \(error)")
+        }
+        let updated = build.values(of: trainer.parameters)
+        for (i, pair) in build.training.runningStatistics.enumerated() {
+            let name = build.training.graph[pair.state].name
+            let error = RandomData.relativeError(updated[name]!, expected[2 + build.training.gradients.count + i].data)
+            #expect(error <= 1e-4, "\(variant.0) \(name): relative error \(error)")
+        }
+    }
+}
