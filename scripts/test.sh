@@ -29,4 +29,25 @@ for f in specs/*.yaml; do
   .build/release/resnetc predict "$work/$name" --input "$work/x.npy" --output "$work/y.npy"
   echo "compile+predict $name: $(cat "$work/$name.log")"
 done
+# Training resumes exactly after kill -9: a run killed during its third epoch and resumed ends
+# with the same weights, byte for byte, as a run that was never interrupted.
+run=(.build/release/resnetc run specs/fashion-resnet20.yaml --limit 1024 --test-limit 200 --epochs 4 --threads 2)
+"${run[@]}" --out "$work/straight" > "$work/straight.log"
+"${run[@]}" --out "$work/killed" > "$work/killed.log" &
+pid=$!
+while [ "$(wc -l < "$work/killed/metrics.csv" 2>/dev/null || echo 0)" -lt 3 ]; do sleep 0.2; done
+sleep 1
+kill -9 "$pid"; wait "$pid" 2>/dev/null || true
+"${run[@]}" --out "$work/killed" --resume > "$work/resumed.log"
+cmp "$work/straight/weights.safetensors" "$work/killed/weights.safetensors"
+echo "resume after kill -9: $(grep -c '' "$work/killed/metrics.csv") metrics lines, weights identical to the uninterrupted run"
+# A diverging run stops with the iteration and the checkpoint situation named, exit 1.
+set +e
+out=$(.build/release/resnetc run specs/fashion-resnet20.yaml --limit 512 --test-limit 100 --epochs 2 --set train.lr=1e6 --set train.warmup=null --out "$work/nan" 2>&1)
+status=$?
+set -e
+if [ "$status" -ne 1 ] || ! grep -qE "the loss is .* at iteration [0-9]+" <<<"$out"; then
+  echo "a diverging run should stop with exit 1 naming the iteration, got exit $status:"; echo "$out"; exit 1
+fi
+echo "diverging run stopped: $(grep -oE 'the loss is .* at iteration [0-9]+' <<<"$out")"
 python3 scripts/crosscheck_torch.py --resnetc .build/release/resnetc

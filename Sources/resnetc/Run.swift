@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import ResNetRuntime
+import ResNetSpec
+
+/// `resnetc run SPEC`: trains on a real dataset and evaluates after every epoch.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a spec on fashion-mnist or cifar10 with its recipe; metrics, checkpoints and weights go to --out.")
+
+    @OptionGroup var options: SpecOptions
+    @OptionGroup var model: ModelOptions
+
+    @Option(help: "fashion-mnist[:DIR] or cifar10:DIR (default: the spec's data.dataset).")
+    var dataset: String?
+
+    @Option(help: "Train for N epochs instead of the spec's run length.")
+    var epochs: Int?
+
+    @Option(help: "Output directory for metrics.csv, checkpoint.safetensors and weights.safetensors (default: runs/<name>).")
+    var out: String?
+
+    @Flag(help: "Continue from the checkpoint in --out.")
+    var resume = false
+
+    @Option(help: "Train on the first N training images only.")
+    var limit: Int?
+
+    @Option(help: "Evaluate on the first N test images only.")
+    var testLimit: Int?
+
+    @Option(help: "Threads (default: all cores).")
+    var threads: Int?
+
+    func validate() throws {
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if let testLimit, testLimit < 1 { throw ValidationError("--test-limit must be at least 1") }
+    }
+
+    func run() throws {
+        let frontEnd = try options.frontEnd(withLoss: true)
+        let spec = frontEnd.spec!, graph = frontEnd.graph!
+        let interactive = isatty(STDOUT_FILENO) == 1
+        do {
+            let source = try DatasetSource.resolve(argument: dataset, spec: spec)
+            let directory = out ?? "runs/\(Artifact.directoryName(for: spec.name))"
+            let seed = model.seed ?? spec.seed
+            let trainer = try Trainer(spec: spec, forward: graph, options: .init(outputDirectory: directory, epochs: epochs, limit: limit,
+                                                                                 testLimit: testLimit, resume: resume, threads: threads, seed: seed),
+                                      compiler: try model.compiler())
+            var lastPlain = Date.distantPast
+            let result = try trainer.run(initial: try model.parameterValues(for: graph, spec: spec), source: source) { line, final in
+                if interactive {
+                    FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + line + (final ? "\n" : "")).utf8))
+                } else if final || Date().timeIntervalSince(lastPlain) > 10 {
+                    print(line)
+                    lastPlain = Date()
+                }
+            }
+            if let result {
+                print(String(format: "%@: test top-1 accuracy %.2f%% (top-5 %.2f%%) on %d images; weights in %@",
+                             spec.name, 100 * result.top1, 100 * result.top5, result.images, trainer.weightsPath))
+            }
+        } catch { throw fail(error) }
+    }
+}
