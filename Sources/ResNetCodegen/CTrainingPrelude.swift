@@ -267,7 +267,9 @@ __attribute__((noinline, unused)) static void rc_conv_backward_input(int n, cons
 }
 
 /* The convolution's weight gradient, straight into PyTorch's O x I x K x K layout:
- * gw[o][i][kh][kw] = sum over b, oh, ow of gy[b][o][oh][ow] * x[b][i][ih][iw]; vectors run over 8 outputs. */
+ * gw[o][i][kh][kw] = sum over b, oh, ow of gy[b][o][oh][ow] * x[b][i][ih][iw]; vectors run over 8
+ * outputs. Each image's sum is taken in float, the sum over images in double: a weight gradient
+ * is a small difference of many large terms, and one long float sum lost ~1% of it. */
 __attribute__((noinline, unused)) static void rc_conv_backward_weight(int n, const float *gy, const float *x, float *gw, int O, int I, int IH, int IW,
                                                                       int OH, int OW, int K, int S, int P)
 {
@@ -277,9 +279,10 @@ __attribute__((noinline, unused)) static void rc_conv_backward_weight(int n, con
         for (int icb = 0; icb < ICB; icb++)
             for (int kh = 0; kh < K; kh++)
                 for (int kw = 0; kw < K; kw++) {
-                    v8f acc[8];
-                    for (int l = 0; l < 8; l++) acc[l] = v8_zero();
-                    for (int b = 0; b < n; b++)
+                    double total[8][8] = {{0}};
+                    for (int b = 0; b < n; b++) {
+                        v8f acc[8];
+                        for (int l = 0; l < 8; l++) acc[l] = v8_zero();
                         for (int oh = 0; oh < OH; oh++) {
                             const int ih = oh * S - P + kh;
                             if (ih < 0 || ih >= IH) continue;
@@ -291,10 +294,13 @@ __attribute__((noinline, unused)) static void rc_conv_backward_weight(int n, con
                                 for (int l = 0; l < 8; l++) acc[l] += g * xv[l];
                             }
                         }
+                        for (int il = 0; il < 8; il++)
+                            for (int ol = 0; ol < 8; ol++) total[il][ol] += acc[il][ol];
+                    }
                     for (int il = 0; il < 8; il++)
                         for (int ol = 0; ol < 8; ol++) {
                             const int o = ocb * 8 + ol, i = icb * 8 + il;
-                            if (o < O && i < I) gw[(((size_t)o * I + i) * K + kh) * K + kw] = acc[il][ol];
+                            if (o < O && i < I) gw[(((size_t)o * I + i) * K + kh) * K + kw] = (float)total[il][ol];
                         }
                 }
 }
