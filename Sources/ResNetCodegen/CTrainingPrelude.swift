@@ -234,6 +234,22 @@ __attribute__((noinline, unused)) static void rc_shortcut_pad_backward(int n, co
                     }
 }
 
+/* For a stride-1 convolution the input gradient is itself a forward convolution of gy, with the
+ * weights transposed (inputs and outputs swapped) and each kernel flipped, and padding K-1-P:
+ * this packs those weights for the fast forward kernel. */
+__attribute__((noinline, unused)) static void rc_pack_conv_weight_flipped(float *dst, const float *src, int O, int I, int K)
+{
+    float *flipped = malloc((size_t)O * I * K * K * sizeof(float));
+    if (!flipped) abort();
+    for (int o = 0; o < O; o++)
+        for (int i = 0; i < I; i++)
+            for (int kh = 0; kh < K; kh++)
+                for (int kw = 0; kw < K; kw++)
+                    flipped[(((size_t)i * O + o) * K + kh) * K + kw] = src[(((size_t)o * I + i) * K + (K - 1 - kh)) * K + (K - 1 - kw)];
+    rc_pack_conv_weight(dst, flipped, I, O, K, 0);
+    free(flipped);
+}
+
 /* The convolution's input gradient (its transpose): for each input pixel, the sum over the
  * outputs whose window covers it; vectors run over 8 input channels. wt is the transposed packing. */
 __attribute__((noinline, unused)) static void rc_conv_backward_input(int n, const float *gy, const float *wt, float *gx, int ICB, int IH, int IW,

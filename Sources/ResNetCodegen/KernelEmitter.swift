@@ -96,7 +96,7 @@ enum KernelEmitter {
         return (first, middle, last, middleCount > 0 && (first < left || outputWidth - last > right))
     }
 
-    private static func convolution(_ conv: Convolution, input: [Int], output: [Int], comment: String) -> Kernel {
+    static func convolution(_ conv: Convolution, input: [Int], output: [Int], comment: String) -> Kernel {
         let e = conv.epilogue
         let (k, s, p) = (conv.kernel, conv.stride, conv.padding)
         let t = tiling(inputWidth: input[2], outputWidth: output[2], kernel: k, stride: s, padding: p)

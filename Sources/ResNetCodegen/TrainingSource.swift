@@ -107,6 +107,17 @@ public enum TrainingCodeGenerator {
             case .batchNormScaleGradient(let epsilon):
                 let f = fm(x[1])
                 call = "rc_bn_backward(n, \(buffer(x[0])), \(buffer(x[1])), 0, 0, \(try gradientSlot(id)), \(f.c), \(f.h * f.w), \(epsilon)f);"
+            case .conv2dBackwardInput(let conv, _, _) where conv.stride == 1 && conv.kernel - 1 - conv.padding >= 0:
+                // Stride 1: a forward convolution of gy with flipped, transposed weights.
+                let (i, o) = (fm(id), fm(x[0]))
+                let w = graph[x[1]].type.dims
+                let transpose = Convolution(outChannels: i.c, kernel: conv.kernel, stride: 1, padding: conv.kernel - 1 - conv.padding)
+                let kernel = KernelEmitter.convolution(transpose, input: [o.c, o.h, o.w], output: [i.c, i.h, i.w],
+                                                       comment: "input gradient of a \(conv.kernel)x\(conv.kernel) stride-1 convolution")
+                if kernelNames.insert(kernel.name).inserted { kernels.append(kernel) }
+                packLines.append("    rc_pack_conv_weight_flipped(W(\(packedFloats)), \(try parameter(x[1])), \(w[0]), \(w[1]), \(conv.kernel)); /* \(CText.comment(graph[x[1]].name)), flipped */")
+                call = "\(kernel.name)(n, \(buffer(x[0])), W(\(packedFloats)), 0, 0, \(buffer(id)));"
+                packedFloats += (TensorLayout.paddedChannels(w[0]) * TensorLayout.paddedChannels(w[1]) * conv.kernel * conv.kernel + 15) / 16 * 16
             case .conv2dBackwardInput(let conv, _, _):
                 let (i, o) = (fm(id), fm(x[0]))
                 let w = graph[x[1]].type.dims

@@ -11,8 +11,7 @@ struct Eval: ParsableCommand {
     @OptionGroup var options: SpecOptions
     @OptionGroup var model: ModelOptions
 
-    @Option(help: "fashion-mnist[:DIR] or cifar10:DIR (default: the spec's data.dataset).")
-    var dataset: String?
+    @OptionGroup var data: DataOptions
 
     @Flag(help: "Print {\"top1\": …, \"top5\": …, \"loss\": …, \"images\": …} (accuracies as fractions).")
     var json = false
@@ -23,8 +22,6 @@ struct Eval: ParsableCommand {
     @Option(help: "Images per forward call.")
     var batch = 250
 
-    @Option(help: "Threads (default: all cores).")
-    var threads: Int?
 
     func validate() throws {
         if batch < 1 { throw ValidationError("--batch must be at least 1") }
@@ -35,13 +32,13 @@ struct Eval: ParsableCommand {
         let frontEnd = try options.frontEnd()
         let spec = frontEnd.spec!, graph = frontEnd.graph!
         do {
-            let source = try DatasetSource.resolve(argument: dataset, spec: spec)
+            let source = try DatasetSource.resolve(argument: data.dataset, spec: spec)
             let test = try source.load(training: false).prefix(limit)
             try source.check(test, input: spec.input, classes: spec.classes)
             let (mean, std) = source.normalization(for: spec)
             let build = try InferenceBuild.build(graph, compiler: try model.compiler())
             let loaded = try build.load(try model.parameterValues(for: graph, spec: spec), maxBatch: batch).model
-            if let threads { loaded.setThreadCount(threads) }
+            if let threads = data.threads { loaded.setThreadCount(threads) }
             let result = try Evaluator.evaluate(loaded, on: test, mean: mean, std: std, batch: batch)
             if json {
                 let encoder = JSONEncoder()

@@ -11,8 +11,7 @@ struct Run: ParsableCommand {
     @OptionGroup var options: SpecOptions
     @OptionGroup var model: ModelOptions
 
-    @Option(help: "fashion-mnist[:DIR] or cifar10:DIR (default: the spec's data.dataset).")
-    var dataset: String?
+    @OptionGroup var data: DataOptions
 
     @Option(help: "Train for N epochs instead of the spec's run length.")
     var epochs: Int?
@@ -29,8 +28,6 @@ struct Run: ParsableCommand {
     @Option(help: "Evaluate on the first N test images only.")
     var testLimit: Int?
 
-    @Option(help: "Threads (default: all cores).")
-    var threads: Int?
 
     func validate() throws {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
@@ -43,11 +40,11 @@ struct Run: ParsableCommand {
         let spec = frontEnd.spec!, graph = frontEnd.graph!
         let interactive = isatty(STDOUT_FILENO) == 1
         do {
-            let source = try DatasetSource.resolve(argument: dataset, spec: spec)
+            let source = try DatasetSource.resolve(argument: data.dataset, spec: spec)
             let directory = out ?? "runs/\(Artifact.directoryName(for: spec.name))"
             let seed = model.seed ?? spec.seed
             let trainer = try Trainer(spec: spec, forward: graph, options: .init(outputDirectory: directory, epochs: epochs, limit: limit,
-                                                                                 testLimit: testLimit, resume: resume, threads: threads, seed: seed),
+                                                                                 testLimit: testLimit, resume: resume, threads: data.threads, seed: seed),
                                       compiler: try model.compiler())
             var lastPlain = Date.distantPast
             let result = try trainer.run(initial: try model.parameterValues(for: graph, spec: spec), source: source) { line, final in
