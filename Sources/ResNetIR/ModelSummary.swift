@@ -32,12 +32,15 @@ public struct ModelSummary: Sendable, Codable, Equatable {
     /// The inference memory plan's arena and what one buffer per tensor would take, per image.
     public var arenaBytesPerImage: Int?
     public var unplannedBytesPerImage: Int?
+    /// The training step's arena (activations kept for backward and their gradients), per image.
+    public var trainingArenaBytesPerImage: Int?
 
     enum CodingKeys: String, CodingKey {
         case name, params, buffers, macs, layers
         case activationBytes = "activation_bytes"
         case arenaBytesPerImage = "arena_bytes_per_image"
         case unplannedBytesPerImage = "unplanned_bytes_per_image"
+        case trainingArenaBytesPerImage = "training_arena_bytes_per_image"
     }
 
     public init(graph: Graph, plan: MemoryPlan? = nil) {

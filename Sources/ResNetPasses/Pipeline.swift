@@ -59,6 +59,11 @@ public enum Pipeline {
         public var graph: Graph { stages.last?.graph ?? source }
     }
 
+    /// Training: differentiate the lowered graph (with its loss) and plan its arena.
+    public static func trainingPlan(_ graphWithLoss: Graph) throws(ShapeError) -> MemoryPlan {
+        PlanMemory.run(try Differentiate.run(graphWithLoss).graph)
+    }
+
     /// Runs the inference passes and plans memory.
     public static func inferenceProgram(_ graph: Graph) throws(ShapeError) -> InferenceProgram {
         var stages: [(pass: String, graph: Graph)] = []

@@ -26,6 +26,8 @@ public enum Artifact {
         public var kernels: Int
         public var arenaBytesPerImage: Int
         public var unplannedBytesPerImage: Int
+        /// The training step's arena per image (activations kept for backward and their gradients).
+        public var trainingArenaBytesPerImage: Int
         public var arena: String
         public var params: Int
         public var macs: Int
@@ -45,13 +47,14 @@ public enum Artifact {
             case format, version, name, overrides, compiler, flags, kernels, arena, params, macs, input, outputs, weights
             case specHash = "spec_sha256", specFile = "spec_file", compileSeconds = "compile_seconds", libraryCached = "library_cached"
             case arenaBytesPerImage = "arena_bytes_per_image", unplannedBytesPerImage = "unplanned_bytes_per_image"
+            case trainingArenaBytesPerImage = "training_arena_bytes_per_image"
             case packedFloats = "packed_floats", rawParameters = "raw_parameters"
         }
     }
 
     /// The manifest describing `build`, compiled from `graph` (the lowered forward graph).
-    public static func manifest(for build: InferenceBuild, graph: Graph, specFile: String, overrides: [String],
-                                packedFloats: Int, weights: String) throws -> Manifest {
+    public static func manifest(for build: InferenceBuild, graph: Graph, trainingArenaBytesPerImage: Int, specFile: String,
+                                overrides: [String], packedFloats: Int, weights: String) throws -> Manifest {
         let summary = ModelSummary(graph: graph)
         let plan = build.program.plan
         return Manifest(
@@ -60,7 +63,7 @@ public enum Artifact {
             compileSeconds: (build.compileSeconds * 1000).rounded() / 1000, libraryCached: build.cached,
             kernels: build.source.kernelCount,
             arenaBytesPerImage: plan.arenaBytesPerImage, unplannedBytesPerImage: plan.unplannedBytesPerImage,
-            arena: plan.report(batch: 1), params: summary.params, macs: summary.macs, input: build.source.inputDims,
+            trainingArenaBytesPerImage: trainingArenaBytesPerImage, arena: plan.report(batch: 1), params: summary.params, macs: summary.macs, input: build.source.inputDims,
             outputs: build.source.outputDims.reduce(1, *), packedFloats: packedFloats, weights: weights,
             rawParameters: build.source.rawParameters.map { Manifest.RawParameter(name: $0.name, shape: $0.dims) })
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ResNetIR
+import ResNetPasses
 import ResNetRuntime
 
 /// `resnetc compile SPEC [-o DIR]`: writes the generated C, the shared library, packed weights
@@ -23,8 +24,9 @@ struct Compile: ParsableCommand {
             let values = try model.parameterValues(for: graph, spec: spec)
             let (_, packed) = try build.load(values, maxBatch: 1)
             let plan = build.program.plan
+            let training = try Pipeline.trainingPlan(try options.frontEnd(withLoss: true).graph!)
             let manifest = try Artifact.manifest(
-                for: build, graph: graph, specFile: options.spec, overrides: options.overrides, packedFloats: packed.count,
+                for: build, graph: graph, trainingArenaBytesPerImage: training.arenaBytesPerImage, specFile: options.spec, overrides: options.overrides, packedFloats: packed.count,
                 weights: model.weights.map { "from \($0)" } ?? "He-initialised, seed \(model.seed ?? spec.seed)")
             let directory = output ?? "out/\(Artifact.directoryName(for: spec.name))"
             try Artifact.write(to: directory, build: build, packed: packed, manifest: manifest)

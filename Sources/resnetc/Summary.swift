@@ -23,7 +23,9 @@ struct Summary: ParsableCommand {
     func run() throws {
         let graph = try options.frontEnd().graph!
         let plan = try Pipeline.inferenceProgram(graph).plan
-        let summary = ModelSummary(graph: graph, plan: plan)
+        let trainingPlan = try Pipeline.trainingPlan(try options.frontEnd(withLoss: true).graph!)
+        var summary = ModelSummary(graph: graph, plan: plan)
+        summary.trainingArenaBytesPerImage = trainingPlan.arenaBytesPerImage
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -31,6 +33,8 @@ struct Summary: ParsableCommand {
         } else {
             print(SummaryTable.render(summary))
             print("memory:      inference " + plan.report(batch: batch))
+            print("             training " + trainingPlan.report(batch: batch) + "; parameters, gradients and momentum 3 × "
+                  + SummaryTable.bytes(4 * (summary.params + summary.buffers)))
         }
     }
 }
