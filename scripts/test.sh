@@ -35,7 +35,7 @@ run=(.build/release/resnetc run specs/fashion-resnet20.yaml --limit 1024 --test-
 "${run[@]}" --out "$work/straight" > "$work/straight.log"
 "${run[@]}" --out "$work/killed" > "$work/killed.log" &
 pid=$!
-while [ "$(wc -l < "$work/killed/metrics.csv" 2>/dev/null || echo 0)" -lt 3 ]; do sleep 0.2; done
+while [ "$( (wc -l < "$work/killed/metrics.csv") 2>/dev/null || echo 0)" -lt 3 ]; do sleep 0.2; done
 sleep 1
 kill -9 "$pid"; wait "$pid" 2>/dev/null || true
 "${run[@]}" --out "$work/killed" --resume > "$work/resumed.log"
