@@ -59,9 +59,9 @@ public enum Pipeline {
         public var graph: Graph { stages.last?.graph ?? source }
     }
 
-    /// Training: differentiate the lowered graph (with its loss) and plan its arena.
-    public static func trainingPlan(_ graphWithLoss: Graph) throws(ShapeError) -> MemoryPlan {
-        PlanMemory.run(try Differentiate.run(graphWithLoss).graph)
+    /// Training: lower a validated spec with its loss, differentiate it and plan its arena.
+    public static func trainingPlan(for spec: ModelSpec) throws -> MemoryPlan {
+        PlanMemory.run(try Differentiate.run(try LowerSpec.lower(spec, withLoss: true)).graph)
     }
 
     /// Runs the inference passes and plans memory.

@@ -24,7 +24,7 @@ struct Compile: ParsableCommand {
             let values = try model.parameterValues(for: graph, spec: spec)
             let (_, packed) = try build.load(values, maxBatch: 1)
             let plan = build.program.plan
-            let training = try Pipeline.trainingPlan(try options.frontEnd(withLoss: true).graph!)
+            let training = try Pipeline.trainingPlan(for: spec)
             let manifest = try Artifact.manifest(
                 for: build, graph: graph, trainingArenaBytesPerImage: training.arenaBytesPerImage, specFile: options.spec, overrides: options.overrides, packedFloats: packed.count,
                 weights: model.weights.map { "from \($0)" } ?? "He-initialised, seed \(model.seed ?? spec.seed)")

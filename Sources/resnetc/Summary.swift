@@ -21,9 +21,10 @@ struct Summary: ParsableCommand {
     }
 
     func run() throws {
-        let graph = try options.frontEnd().graph!
+        let frontEnd = try options.frontEnd()
+        let graph = frontEnd.graph!
         let plan = try Pipeline.inferenceProgram(graph).plan
-        let trainingPlan = try Pipeline.trainingPlan(try options.frontEnd(withLoss: true).graph!)
+        let trainingPlan = try Pipeline.trainingPlan(for: frontEnd.spec!)
         var summary = ModelSummary(graph: graph, plan: plan)
         summary.trainingArenaBytesPerImage = trainingPlan.arenaBytesPerImage
         if json {
