@@ -6,107 +6,147 @@ enum CTrainingPrelude {
     static let text = #"""
 /* ---- Training kernels ---- */
 
-/* Per-channel mean and 1/sqrt(var + eps) of an NCHWc batch (biased variance, as BN normalises). */
-__attribute__((noinline, unused)) static void rc_bn_statistics(int n, const float *x, int C, int HW, float eps, float *mean, float *rstd, float *var)
+/* A batch norm's batch statistics, saved by the forward pass for the running averages and the
+ * backward pass: stats[0..C) the mean, stats[C..2C) 1/sqrt(var + eps), stats[2C..3C) the biased
+ * variance. */
+
+/* y = gamma * (x - mean) * rstd + beta on the batch's own statistics, saved in stats; padding
+ * lanes stay zero. Each image's sum and squared deviations are taken in float over one cached
+ * plane and merged into the batch's in double (Chan's parallel variance): two passes over data
+ * in cache, one over memory, and no E[x^2] - E[x]^2 cancellation. */
+__attribute__((noinline, unused)) static void rc_bn_train(int n, const float *x, const float *gamma, const float *beta, float *y,
+                                                          float *stats, int C, int HW, float eps)
 {
     const int CB = (C + 7) / 8;
 #pragma omp parallel for schedule(static)
     for (int cb = 0; cb < CB; cb++) {
-        double s[8] = {0}, q[8] = {0};
-        for (int b = 0; b < n; b++)
-            for (int p = 0; p < HW; p++) {
-                const float *v = x + (((size_t)b * CB + cb) * HW + p) * 8;
-                for (int l = 0; l < 8; l++) { s[l] += v[l]; q[l] += (double)v[l] * v[l]; }
+        /* Running (mean, M2) per lane over the images so far, merged image by image. */
+        double mean[8] = {0}, m2[8] = {0};
+        for (int b = 0; b < n; b++) {
+            const float *v = x + ((size_t)b * CB + cb) * HW * 8;
+            v8f s = v8_zero();
+            for (int p = 0; p < HW; p++) s += v8_load(v + p * 8);
+            const v8f image_mean = s / (float)HW;
+            v8f q = v8_zero();
+            for (int p = 0; p < HW; p++) { const v8f d = v8_load(v + p * 8) - image_mean; q += d * d; }
+            const double seen = (double)b * HW, total = seen + HW;
+            for (int l = 0; l < 8; l++) {
+                const double delta = (double)s[l] / HW - mean[l];
+                mean[l] += delta * HW / total;
+                m2[l] += q[l] + delta * delta * seen * HW / total;
             }
+        }
         const double count = (double)n * HW;
         for (int l = 0; l < 8 && cb * 8 + l < C; l++) {
-            const double m = s[l] / count, v = q[l] / count - m * m;
-            mean[cb * 8 + l] = (float)m;
-            var[cb * 8 + l] = (float)(v > 0 ? v : 0);
-            rstd[cb * 8 + l] = (float)(1.0 / sqrt((v > 0 ? v : 0) + eps));
+            const double var = m2[l] / count;
+            stats[cb * 8 + l] = (float)mean[l];
+            stats[C + cb * 8 + l] = (float)(1.0 / sqrt(var + eps));
+            stats[2 * C + cb * 8 + l] = (float)var;
+        }
+        /* y = gamma * ((x - mean) * rstd) + beta, in the order PyTorch rounds it: folding the mean
+         * into a shift (x * scale + shift) rounds differently near zero, where ReLU decides. */
+        v8f scale = v8_zero(), mu = v8_zero(), rstd = v8_zero(), shift = v8_zero();
+        for (int l = 0; l < 8 && cb * 8 + l < C; l++) {
+            const int c = cb * 8 + l;
+            scale[l] = gamma[c];
+            mu[l] = stats[c];
+            rstd[l] = stats[C + c];
+            shift[l] = beta[c];
+        }
+        for (int b = 0; b < n; b++) {
+            const size_t base = ((size_t)b * CB + cb) * HW * 8;
+            for (int p = 0; p < HW; p++) v8_store(y + base + p * 8, scale * ((v8_load(x + base + p * 8) - mu) * rstd) + shift);
         }
     }
 }
 
-/* y = gamma * (x - mean) * rstd + beta on the batch's statistics; padding lanes stay zero. */
-__attribute__((noinline, unused)) static void rc_bn_train(int n, const float *x, const float *gamma, const float *beta, float *y, int C, int HW, float eps)
+/* running = (1 - m) * running + m * batch statistic from the saved stats (the variance made
+ * unbiased, as PyTorch keeps it). */
+__attribute__((noinline, unused)) static void rc_bn_running(int n, const float *stats, float *running, int C, int HW, float momentum, int variance)
 {
-    float mean[C], rstd[C], var[C];
-    rc_bn_statistics(n, x, C, HW, eps, mean, rstd, var);
-    const int CB = (C + 7) / 8;
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int b = 0; b < n; b++)
-        for (int cb = 0; cb < CB; cb++)
-            for (int p = 0; p < HW; p++) {
-                const size_t i = (((size_t)b * CB + cb) * HW + p) * 8;
-                for (int l = 0; l < 8; l++) {
-                    const int c = cb * 8 + l;
-                    y[i + l] = c < C ? gamma[c] * (x[i + l] - mean[c]) * rstd[c] + beta[c] : 0.0f;
-                }
-            }
-}
-
-/* running = (1 - m) * running + m * batch statistic (variance unbiased, as PyTorch keeps it). */
-__attribute__((noinline, unused)) static void rc_bn_running(int n, const float *x, float *running, int C, int HW, float momentum, int variance)
-{
-    float mean[C], rstd[C], var[C];
-    rc_bn_statistics(n, x, C, HW, 0.0f, mean, rstd, var);
     const double count = (double)n * HW;
     for (int c = 0; c < C; c++) {
-        const double batch = variance ? var[c] * count / (count > 1 ? count - 1 : 1) : mean[c];
+        const double batch = variance ? stats[2 * C + c] * count / (count > 1 ? count - 1 : 1) : stats[c];
         running[c] = (float)((1.0 - momentum) * running[c] + momentum * batch);
     }
 }
 
-/* dx = gamma * rstd / M * (M * gy - sum gy - xhat * sum(gy * xhat)); dgamma = sum(gy * xhat). */
-__attribute__((noinline, unused)) static void rc_bn_backward(int n, const float *gy, const float *x, const float *gamma, float *gx, float *dgamma,
-                                                             int C, int HW, float eps)
+/* The gradient that reaches batch norm's output: gy, or with a fused ReLU (y != NULL, the
+ * ReLU's output) gy where y > 0. */
+RC_INLINE v8f rc_masked_gradient(const float *gy, const float *y, size_t i)
 {
-    float mean[C], rstd[C], var[C];
-    rc_bn_statistics(n, x, C, HW, eps, mean, rstd, var);
+    const v8f g = v8_load(gy + i);
+    if (!y) return g;
+    return (v8f)((v8i)g & (v8i)(v8_load(y + i) > v8_zero()));
+}
+
+/* The reductions of batch norm's backward pass, over batch and space per channel:
+ * dgamma = sum(g * xhat) and dbeta = sum(g) (either may be NULL; x and stats are read only for
+ * dgamma); g as rc_masked_gradient gives it.
+ * Each image's sums in float vectors, the sum over images in double. */
+__attribute__((noinline, unused)) static void rc_bn_backward_sums(int n, const float *gy, const float *y, const float *x, const float *stats,
+                                                                  float *dgamma, float *dbeta, int C, int HW)
+{
     const int CB = (C + 7) / 8;
-    double sum_g[C], sum_gx[C];
-    for (int c = 0; c < C; c++) { sum_g[c] = 0; sum_gx[c] = 0; }
 #pragma omp parallel for schedule(static)
-    for (int cb = 0; cb < CB; cb++)
-        for (int b = 0; b < n; b++)
+    for (int cb = 0; cb < CB; cb++) {
+        v8f mean = v8_zero(), rstd = v8_zero();
+        for (int l = 0; l < 8 && cb * 8 + l < C && dgamma; l++) { mean[l] = stats[cb * 8 + l]; rstd[l] = stats[C + cb * 8 + l]; }
+        double sum_g[8] = {0}, sum_gx[8] = {0};
+        for (int b = 0; b < n; b++) {
+            const size_t base = ((size_t)b * CB + cb) * HW * 8;
+            v8f sg = v8_zero(), sgx = v8_zero();
             for (int p = 0; p < HW; p++) {
-                const size_t i = (((size_t)b * CB + cb) * HW + p) * 8;
-                for (int l = 0; l < 8 && cb * 8 + l < C; l++) {
-                    const int c = cb * 8 + l;
-                    sum_g[c] += gy[i + l];
-                    sum_gx[c] += (double)gy[i + l] * (x[i + l] - mean[c]) * rstd[c];
-                }
+                const v8f g = rc_masked_gradient(gy, y, base + p * 8);
+                sg += g;
+                if (dgamma) sgx += g * ((v8_load(x + base + p * 8) - mean) * rstd);
             }
-    if (dgamma) for (int c = 0; c < C; c++) dgamma[c] = (float)sum_gx[c];
-    if (!gx) return;
+            for (int l = 0; l < 8; l++) { sum_g[l] += sg[l]; sum_gx[l] += sgx[l]; }
+        }
+        for (int l = 0; l < 8 && cb * 8 + l < C; l++) {
+            if (dgamma) dgamma[cb * 8 + l] = (float)sum_gx[l];
+            if (dbeta) dbeta[cb * 8 + l] = (float)sum_g[l];
+        }
+    }
+}
+
+/* Batch norm's input gradient from the saved statistics and the two reductions:
+ * gx = gamma * rstd / M * (M * g - dbeta - xhat * dgamma), M = n * HW, g masked as above. */
+__attribute__((noinline, unused)) static void rc_bn_backward(int n, const float *gy, const float *y, const float *x, const float *gamma,
+                                                             const float *stats, const float *dgamma, const float *dbeta, float *gx, int C, int HW)
+{
+    const int CB = (C + 7) / 8;
     const double count = (double)n * HW;
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < n; b++)
-        for (int cb = 0; cb < CB; cb++)
-            for (int p = 0; p < HW; p++) {
-                const size_t i = (((size_t)b * CB + cb) * HW + p) * 8;
-                for (int l = 0; l < 8; l++) {
-                    const int c = cb * 8 + l;
-                    if (c >= C) { gx[i + l] = 0.0f; continue; }
-                    const double xhat = (x[i + l] - mean[c]) * rstd[c];
-                    gx[i + l] = (float)(gamma[c] * rstd[c] / count * (count * gy[i + l] - sum_g[c] - xhat * sum_gx[c]));
-                }
+        for (int cb = 0; cb < CB; cb++) {
+            /* gx = a * ((g - mg) - (x - mean) * rstd * mgx) per lane, in double: g is often close
+             * to its mean, and over the constant backgrounds of real images the float rounding of
+             * that difference is the same at every pixel, so it adds up instead of averaging out. */
+            double a[8] = {0}, mg[8] = {0}, mgx[8] = {0}, mean[8] = {0}, rstd[8] = {0};
+            for (int l = 0; l < 8 && cb * 8 + l < C; l++) {
+                const int c = cb * 8 + l;
+                a[l] = (double)gamma[c] * stats[C + c];
+                mg[l] = dbeta[c] / count;
+                mgx[l] = dgamma[c] / count;
+                mean[l] = stats[c];
+                rstd[l] = stats[C + c];
             }
+            const size_t base = ((size_t)b * CB + cb) * HW * 8;
+            for (int p = 0; p < HW; p++) {
+                const size_t i = base + p * 8;
+                const v8f g = rc_masked_gradient(gy, y, i);
+                for (int l = 0; l < 8; l++) gx[i + l] = (float)(a[l] * ((g[l] - mg[l]) - (x[i + l] - mean[l]) * rstd[l] * mgx[l]));
+            }
+        }
 }
 
-/* Sum over batch and space per channel, from NCHWc (HW > 0) or dense N x C (HW == 0). */
-__attribute__((noinline, unused)) static void rc_channel_sum(int n, const float *gy, float *out, int C, int HW)
+/* Sum over the batch per channel of a dense N x C gradient: a fully connected layer's bias gradient. */
+__attribute__((noinline, unused)) static void rc_channel_sum(int n, const float *gy, float *out, int C)
 {
     for (int c = 0; c < C; c++) {
         double s = 0;
-        if (HW == 0) {
-            for (int b = 0; b < n; b++) s += gy[(size_t)b * C + c];
-        } else {
-            const int CB = (C + 7) / 8, cb = c / 8, l = c % 8;
-            for (int b = 0; b < n; b++)
-                for (int p = 0; p < HW; p++) s += gy[(((size_t)b * CB + cb) * HW + p) * 8 + l];
-        }
+        for (int b = 0; b < n; b++) s += gy[(size_t)b * C + c];
         out[c] = (float)s;
     }
 }
@@ -284,41 +324,52 @@ __attribute__((noinline, unused)) static void rc_conv_backward_input(int n, cons
 
 /* The convolution's weight gradient, straight into PyTorch's O x I x K x K layout:
  * gw[o][i][kh][kw] = sum over b, oh, ow of gy[b][o][oh][ow] * x[b][i][ih][iw]; vectors run over 8
- * outputs. Each image's sum is taken in float, the sum over images in double: a weight gradient
- * is a small difference of many large terms, and one long float sum lost ~1% of it. */
-__attribute__((noinline, unused)) static void rc_conv_backward_weight(int n, const float *gy, const float *x, float *gw, int O, int I, int IH, int IW,
-                                                                      int OH, int OW, int K, int S, int P)
+ * outputs, one task per (output block, input block). Images are the outer loop, so one image's
+ * planes stay in cache while all K*K taps read them. Each image's sum is taken in float, the sum
+ * over images in double: a weight gradient is a small difference of many large terms, and one
+ * long float sum lost ~1% of it. Generated kernels call this with every size a literal. */
+RC_INLINE void rc_conv_backward_weight(int n, const float *gy, const float *x, float *gw, const int O, const int I, const int IH,
+                                       const int IW, const int OH, const int OW, const int K, const int S, const int P)
 {
     const int OCB = (O + 7) / 8, ICB = (I + 7) / 8;
 #pragma omp parallel for collapse(2) schedule(dynamic)
     for (int ocb = 0; ocb < OCB; ocb++)
-        for (int icb = 0; icb < ICB; icb++)
-            for (int kh = 0; kh < K; kh++)
-                for (int kw = 0; kw < K; kw++) {
-                    double total[8][8] = {{0}};
-                    for (int b = 0; b < n; b++) {
+        for (int icb = 0; icb < ICB; icb++) {
+            double total[K * K][8][8];
+            memset(total, 0, sizeof total);
+            for (int b = 0; b < n; b++) {
+                const float *g_img = gy + ((size_t)b * OCB + ocb) * OH * OW * 8;
+                const float *x_img = x + ((size_t)b * ICB + icb) * IH * IW * 8;
+                for (int kh = 0; kh < K; kh++)
+                    for (int kw = 0; kw < K; kw++) {
+                        /* Output columns whose input column ow * S - P + kw lies inside the image. */
+                        const int ow_lo = kw >= P ? 0 : (P - kw + S - 1) / S;
+                        const int ow_hi = (IW - 1 + P - kw) / S + 1 < OW ? (IW - 1 + P - kw) / S + 1 : OW;
                         v8f acc[8];
                         for (int l = 0; l < 8; l++) acc[l] = v8_zero();
                         for (int oh = 0; oh < OH; oh++) {
                             const int ih = oh * S - P + kh;
                             if (ih < 0 || ih >= IH) continue;
-                            for (int ow = 0; ow < OW; ow++) {
-                                const int iw = ow * S - P + kw;
-                                if (iw < 0 || iw >= IW) continue;
-                                const v8f g = v8_load(gy + ((((size_t)b * OCB + ocb) * OH + oh) * OW + ow) * 8);
-                                const float *xv = x + ((((size_t)b * ICB + icb) * IH + ih) * IW + iw) * 8;
+                            const float *g_row = g_img + (size_t)oh * OW * 8;
+                            const float *x_row = x_img + (size_t)ih * IW * 8;
+                            for (int ow = ow_lo; ow < ow_hi; ow++) {
+                                const v8f g = v8_load(g_row + ow * 8);
+                                const float *xv = x_row + (size_t)(ow * S - P + kw) * 8;
+#pragma GCC unroll 8
                                 for (int l = 0; l < 8; l++) acc[l] += g * xv[l];
                             }
                         }
                         for (int il = 0; il < 8; il++)
-                            for (int ol = 0; ol < 8; ol++) total[il][ol] += acc[il][ol];
+                            for (int ol = 0; ol < 8; ol++) total[kh * K + kw][il][ol] += acc[il][ol];
                     }
-                    for (int il = 0; il < 8; il++)
-                        for (int ol = 0; ol < 8; ol++) {
-                            const int o = ocb * 8 + ol, i = icb * 8 + il;
-                            if (o < O && i < I) gw[(((size_t)o * I + i) * K + kh) * K + kw] = (float)total[il][ol];
-                        }
-                }
+            }
+            for (int t = 0; t < K * K; t++)
+                for (int il = 0; il < 8; il++)
+                    for (int ol = 0; ol < 8; ol++) {
+                        const int o = ocb * 8 + ol, i = icb * 8 + il;
+                        if (o < O && i < I) gw[((size_t)o * I + i) * K * K + t] = (float)total[t][il][ol];
+                    }
+        }
 }
 
 /* SGD with momentum and weight decay over the flat parameter region, tensor ranges given:

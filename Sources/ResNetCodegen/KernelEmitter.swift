@@ -120,6 +120,17 @@ enum KernelEmitter {
                 """)
     }
 
+    /// The weight gradient of a convolution of `input` to `output` (C × H × W each), with its sizes as literals.
+    static func convolutionWeightGradient(_ conv: Convolution, input: [Int], output: [Int]) -> Kernel {
+        let (k, s, p) = (conv.kernel, conv.stride, conv.padding)
+        return wrapper(
+            name: "conv2d_backward_weight_c\(input[0])x\(input[1])x\(input[2])_o\(output[0])x\(output[1])x\(output[2])_k\(k)s\(s)p\(p)",
+            comment: "d weight (\(output[0])x\(input[0])x\(k)x\(k)) of a \(k)x\(k) stride \(s) padding \(p) convolution, "
+                + "(N,\(input[0]),\(input[1]),\(input[2])) -> (N,\(output[0]),\(output[1]),\(output[2]))",
+            parameters: ["const float *gy", "const float *x"],
+            body: "rc_conv_backward_weight(n, gy, x, out, \(output[0]), \(input[0]), \(input[1]), \(input[2]), \(output[1]), \(output[2]), \(k), \(s), \(p));")
+    }
+
     private static func wrapper(name: String, comment: String, parameters: [String], body: String) -> Kernel {
         let signature = (["int n"] + parameters + ["float *out"]).joined(separator: ", ")
         return Kernel(name: name, definition: """

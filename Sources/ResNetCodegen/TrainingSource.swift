@@ -41,6 +41,30 @@ public enum TrainingCodeGenerator {
         func fm(_ id: NodeID) -> (c: Int, h: Int, w: Int) { let d = graph[id].type.dims; return (d[0], d[1], d[2]) }
         func blocks(_ c: Int) -> Int { TensorLayout.paddedChannels(c) / TensorLayout.channelBlock }
 
+        // Each batch norm's saved statistics (mean, rstd, variance: 3 × C floats), by its input.
+        var statsOffset: [NodeID: Int] = [:]
+        var statsFloats = 0
+        for id in graph.ids {
+            guard case .batchNormTraining = graph[id].op else { continue }
+            statsOffset[graph[id].inputs[0]] = statsFloats
+            statsFloats += 3 * graph[id].type.dims[0]
+        }
+        func stats(_ x: NodeID) throws(CodegenError) -> String {
+            guard let offset = statsOffset[x] else { throw CodegenError(message: "\(graph[x].name) feeds no training batch norm") }
+            return "STATS(\(offset))"
+        }
+        // β gradients computed in the same pass as the γ gradient over the same g (see below).
+        let users = graph.users()
+        var shiftWithScale: [NodeID: NodeID] = [:]
+        for id in graph.ids {
+            guard case .batchNormScaleGradient(let b) = graph[id].op else { continue }
+            let masked = Array(graph[id].inputs.dropFirst(2))
+            shiftWithScale[id] = users[graph[id].inputs[0].index].first {
+                graph[$0].op == .batchNormShiftGradient(b) && Array(graph[$0].inputs.dropFirst()) == masked
+            }
+        }
+        let shiftsFused = Set(shiftWithScale.values)
+
         var kernels: [Kernel] = []
         var kernelNames = Set<String>()
         var packLines: [String] = []
@@ -72,12 +96,12 @@ public enum TrainingCodeGenerator {
                 call = "\(kernel.name)(n, \((arguments + [buffer(id)]).joined(separator: ", ")));"
             case .batchNormTraining(let bn):
                 let f = fm(x[0])
-                call = "rc_bn_train(n, \(buffer(x[0])), \(try parameter(x[1])), \(try parameter(x[2])), \(buffer(id)), \(f.c), \(f.h * f.w), \(bn.epsilon)f);"
+                call = "rc_bn_train(n, \(buffer(x[0])), \(try parameter(x[1])), \(try parameter(x[2])), \(buffer(id)), \(try stats(x[0])), \(f.c), \(f.h * f.w), \(bn.epsilon)f);"
             case .runningMean(let momentum), .runningVariance(let momentum):
                 guard let state = updateOf[id] else { throw CodegenError(message: "\(node.name) updates no running statistic") }
                 let f = fm(x[0])
                 let variance = node.op == .runningVariance(momentum: momentum) ? 1 : 0
-                call = "rc_bn_running(n, \(buffer(x[0])), \(try parameter(state)), \(f.c), \(f.h * f.w), \(momentum)f, \(variance));"
+                call = "rc_bn_running(n, \(try stats(x[0])), \(try parameter(state)), \(f.c), \(f.h * f.w), \(momentum)f, \(variance));"
             case .softmaxCrossEntropy:
                 call = "*loss = rc_softmax_cross_entropy(n, \(buffer(x[0])), labels, \(graph[x[0]].type.dims[0]));"
             case .softmaxCrossEntropyBackward:
@@ -90,7 +114,8 @@ public enum TrainingCodeGenerator {
                 call = "rc_linear_backward_weight(n, \(buffer(x[0])), \(buffer(x[1])), \(try gradientSlot(id)), \(w[1]), \(w[0]));"
             case .channelSum:
                 let d = graph[x[0]].type.dims
-                call = "rc_channel_sum(n, \(buffer(x[0])), \(try gradientSlot(id)), \(d[0]), \(d.count == 3 ? d[1] * d[2] : 0));"
+                guard d.count == 1 else { throw CodegenError(message: "\(node.name): channel_sum of a feature map has no training kernel") }
+                call = "rc_channel_sum(n, \(buffer(x[0])), \(try gradientSlot(id)), \(d[0]));"
             case .globalAveragePoolBackward(let h, let w):
                 call = "rc_global_avg_pool_backward(n, \(buffer(x[0])), \(buffer(id)), \(node.type.dims[0]), \(h * w));"
             case .maxPoolBackward(let window):
@@ -101,12 +126,21 @@ public enum TrainingCodeGenerator {
             case .shortcutPadBackward(let stride, _, _, _):
                 let (i, o) = (fm(id), fm(x[0]))
                 call = "rc_shortcut_pad_backward(n, \(buffer(x[0])), \(buffer(id)), \(i.c), \(i.h), \(i.w), \(o.c), \(o.h), \(o.w), \(stride));"
-            case .batchNormBackward(let epsilon):
+            case .batchNormScaleGradient(let b):
+                // With the β gradient over the same g, both reductions are one pass.
                 let f = fm(x[1])
-                call = "rc_bn_backward(n, \(buffer(x[0])), \(buffer(x[1])), \(try parameter(x[2])), \(buffer(id)), 0, \(f.c), \(f.h * f.w), \(epsilon)f);"
-            case .batchNormScaleGradient(let epsilon):
+                let shift = try shiftWithScale[id].map { id throws(CodegenError) in try gradientSlot(id) } ?? "0"
+                call = "rc_bn_backward_sums(n, \(buffer(x[0])), \(b.relu ? buffer(x[2]) : "0"), \(buffer(x[1])), \(try stats(x[1])), \(try gradientSlot(id)), \(shift), \(f.c), \(f.h * f.w));"
+            case .batchNormShiftGradient where shiftsFused.contains(id):
+                steps.append("    /* \(CText.comment(CodeGenerator.describe(id, in: graph))): computed with the scale gradient */")
+                continue
+            case .batchNormShiftGradient(let b):
+                let f = fm(x[0])
+                call = "rc_bn_backward_sums(n, \(buffer(x[0])), \(b.relu ? buffer(x[1]) : "0"), 0, 0, 0, \(try gradientSlot(id)), \(f.c), \(f.h * f.w));"
+            case .batchNormBackward(let b):
                 let f = fm(x[1])
-                call = "rc_bn_backward(n, \(buffer(x[0])), \(buffer(x[1])), 0, 0, \(try gradientSlot(id)), \(f.c), \(f.h * f.w), \(epsilon)f);"
+                call = "rc_bn_backward(n, \(buffer(x[0])), \(b.relu ? buffer(x[5]) : "0"), \(buffer(x[1])), \(try parameter(x[2])), \(try stats(x[1])), "
+                    + "\(try gradientSlot(x[3])), \(try gradientSlot(x[4])), \(buffer(id)), \(f.c), \(f.h * f.w));"
             case .conv2dBackwardInput(let conv, _, _) where conv.stride == 1 && conv.kernel - 1 - conv.padding >= 0:
                 // Stride 1: a forward convolution of gy with flipped, transposed weights.
                 let (i, o) = (fm(id), fm(x[0]))
@@ -126,7 +160,9 @@ public enum TrainingCodeGenerator {
                 packedFloats += (TensorLayout.paddedChannels(w[0]) * TensorLayout.paddedChannels(w[1]) * conv.kernel * conv.kernel + 15) / 16 * 16
             case .conv2dBackwardWeight(let conv):
                 let (i, o) = (fm(x[1]), fm(x[0]))
-                call = "rc_conv_backward_weight(n, \(buffer(x[0])), \(buffer(x[1])), \(try gradientSlot(id)), \(o.c), \(i.c), \(i.h), \(i.w), \(o.h), \(o.w), \(conv.kernel), \(conv.stride), \(conv.padding));"
+                let kernel = KernelEmitter.convolutionWeightGradient(conv, input: [i.c, i.h, i.w], output: [o.c, o.h, o.w])
+                if kernelNames.insert(kernel.name).inserted { kernels.append(kernel) }
+                call = "\(kernel.name)(n, \(buffer(x[0])), \(buffer(x[1])), \(try gradientSlot(id)));"
             default:
                 throw CodegenError(message: "\(node.name): \(node.op.mnemonic) has no training kernel")
             }
@@ -155,10 +191,10 @@ public enum TrainingCodeGenerator {
 
             \(kernels.map(\.definition).joined(separator: "\n"))
             /* The trainer: flat parameter, gradient and momentum regions (state-dict order), packed
-             * convolution weights for this step, and one arena of \(plan.arenaBytesPerImage) bytes per image. */
+             * convolution weights for this step, each batch norm's batch statistics, and one arena of \(plan.arenaBytesPerImage) bytes per image. */
             struct rc_trainer {
                 int max_batch;
-                float *params, *grads, *momentum, *packed;
+                float *params, *grads, *momentum, *packed, *stats;
                 char *arena;
             };
 
@@ -174,7 +210,7 @@ public enum TrainingCodeGenerator {
             void rc_trainer_destroy(rc_trainer *t)
             {
                 if (!t) return;
-                free(t->params); free(t->grads); free(t->momentum); free(t->packed); free(t->arena);
+                free(t->params); free(t->grads); free(t->momentum); free(t->packed); free(t->stats); free(t->arena);
                 free(t);
             }
 
@@ -188,8 +224,9 @@ public enum TrainingCodeGenerator {
                 t->grads = calloc(RC_PARAM_FLOATS, sizeof(float));
                 t->momentum = calloc(RC_PARAM_FLOATS, sizeof(float));
                 t->packed = calloc(\(max(16, packedFloats)), sizeof(float));
+                t->stats = calloc(\(max(1, statsFloats)), sizeof(float));
                 t->arena = aligned_alloc(64, (size_t)RC_ARENA_BYTES_PER_IMAGE * (size_t)max_batch);
-                if (!t->params || !t->grads || !t->momentum || !t->packed || !t->arena) { rc_trainer_destroy(t); return 0; }
+                if (!t->params || !t->grads || !t->momentum || !t->packed || !t->stats || !t->arena) { rc_trainer_destroy(t); return 0; }
                 return t;
             }
 
@@ -197,6 +234,7 @@ public enum TrainingCodeGenerator {
             #define P(offset) (t->params + (offset))
             #define G(offset) (t->grads + (offset))
             #define W(offset) (t->packed + (offset))
+            #define STATS(offset) (t->stats + (offset))
 
             /* Convolution weights, from the flat parameters into the layouts the kernels read. */
             \(packParts.definitions)

@@ -52,10 +52,14 @@ public enum Op: Sendable, Equatable {
     case reluBackward
     /// d x of the option A shortcut: the kept pixels' gradients, zero elsewhere; input: gy.
     case shortcutPadBackward(stride: Int, channels: Int, height: Int, width: Int)
-    /// d x of batch norm on batch statistics (recomputed from x); inputs: gy, x, γ.
-    case batchNormBackward(epsilon: Float)
-    /// d γ of batch norm on batch statistics: Σ gy·x̂ per channel; inputs: gy, x.
-    case batchNormScaleGradient(epsilon: Float)
+    /// d γ of batch norm on batch statistics: Σ g·x̂ per channel; inputs: gy, x, then y if
+    /// `relu` (g is gy masked by y > 0: the ReLU after the batch norm, differentiated in place).
+    case batchNormScaleGradient(BatchNormBackward)
+    /// d β of batch norm: Σ g per channel; inputs: gy, then y if `relu`.
+    case batchNormShiftGradient(BatchNormBackward)
+    /// d x of batch norm on batch statistics: γ·rstd/M·(M·g − dβ − x̂·dγ), M values per
+    /// channel; inputs: gy, x, γ, dγ, dβ, then y if `relu`.
+    case batchNormBackward(BatchNormBackward)
     /// d x of a convolution (its transpose) back to `height`×`width`; inputs: gy, weight.
     case conv2dBackwardInput(Convolution, height: Int, width: Int)
     /// d weight of a convolution: x correlated with gy; inputs: gy, x.
@@ -89,8 +93,9 @@ public enum Op: Sendable, Equatable {
         case .maxPoolBackward: return "max_pool_backward"
         case .reluBackward: return "relu_backward"
         case .shortcutPadBackward: return "shortcut_pad_backward"
-        case .batchNormBackward: return "batch_norm_backward"
-        case .batchNormScaleGradient: return "batch_norm_scale_gradient"
+        case .batchNormScaleGradient(let b): return "batch_norm\(b.relu ? "_relu" : "")_scale_gradient"
+        case .batchNormShiftGradient(let b): return "batch_norm\(b.relu ? "_relu" : "")_shift_gradient"
+        case .batchNormBackward(let b): return "batch_norm\(b.relu ? "_relu" : "")_backward"
         case .conv2dBackwardInput: return "conv2d_backward_input"
         case .conv2dBackwardWeight: return "conv2d_backward_weight"
         }
@@ -163,6 +168,19 @@ public struct BatchNormAttributes: Sendable, Equatable {
     public init(epsilon: Float, momentum: Float) {
         self.epsilon = epsilon
         self.momentum = momentum
+    }
+}
+
+/// What the backward ops of one batch norm share: its ε, and whether the ReLU that follows it
+/// is differentiated in the same pass (its gradient masked by the ReLU's output, no separate
+/// `relu_backward`), which `Differentiate` does wherever the batch norm's only reader is a ReLU.
+public struct BatchNormBackward: Sendable, Equatable {
+    public var epsilon: Float
+    public var relu: Bool
+
+    public init(epsilon: Float, relu: Bool) {
+        self.epsilon = epsilon
+        self.relu = relu
     }
 }
 

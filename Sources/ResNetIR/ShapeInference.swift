@@ -196,19 +196,26 @@ public enum ShapeInference {
             }
             return .activation([channels, height, width])
 
-        case .batchNormBackward:
-            try expectCount(3)
+        case .batchNormScaleGradient(let b):
+            try expectCount(b.relu ? 3 : 2)
             let x = try featureMap(operands[1], "batch norm's input")
-            guard operands[0] == operands[1], operands[2] == .parameter([x.c]) else {
-                throw fail("takes gy and x of one type and γ of \(x.c), found \(operands.map(\.description))")
+            guard operands.allSatisfy({ $0 == operands[1] }) else { throw fail("gy, x and y must share one type, found \(operands.map(\.description))") }
+            return .parameter([x.c])
+
+        case .batchNormShiftGradient(let b):
+            try expectCount(b.relu ? 2 : 1)
+            let g = try featureMap(operands[0], "batch norm's output gradient")
+            guard operands.allSatisfy({ $0 == operands[0] }) else { throw fail("gy and y must share one type, found \(operands.map(\.description))") }
+            return .parameter([g.c])
+
+        case .batchNormBackward(let b):
+            try expectCount(b.relu ? 6 : 5)
+            let x = try featureMap(operands[1], "batch norm's input")
+            let perChannel = TensorType.parameter([x.c])
+            guard operands[0] == operands[1], operands[2...4].allSatisfy({ $0 == perChannel }), !b.relu || operands[5] == operands[1] else {
+                throw fail("takes gy, x (and y) of one type and γ, dγ, dβ of \(x.c), found \(operands.map(\.description))")
             }
             return operands[1]
-
-        case .batchNormScaleGradient:
-            try expectCount(2)
-            let x = try featureMap(operands[1], "batch norm's input")
-            guard operands[0] == operands[1] else { throw fail("gy \(operands[0]) and x \(operands[1]) differ") }
-            return .parameter([x.c])
 
         case .conv2dBackwardInput(let conv, let height, let width):
             try expectCount(2)

@@ -3,6 +3,11 @@ import ResNetIR
 /// Builds the backward graph of a lowered forward graph, reverse mode: every op's gradient rule
 /// becomes nodes (IR.md lists them), and a value read by several nodes sums their gradients.
 ///
+/// A ReLU whose input is a batch norm read by nothing else is differentiated together with that
+/// batch norm: its mask goes into the batch norm's backward ops (`relu: true`), so no
+/// `relu_backward` pass over memory is made and no masked gradient is stored. The batch norm's
+/// input gradient reads its dγ and dβ, which are the reductions it needs.
+///
 /// Requires: a forward graph lowered with its loss (outputs: logits, loss), not yet fused or
 /// folded. Produces: a `TrainingGraph` whose outputs are the logits, the loss, every trainable
 /// parameter's gradient and every running statistic's update, in that order. Keeps: the
@@ -56,6 +61,9 @@ public enum Differentiate {
             }
         }
         let loss = map[forward.outputs[1]]!
+        let users = g.users()
+        /// Batch norms whose ReLU is differentiated with them: the ReLU's output, by batch norm.
+        var fusedReLU: [NodeID: NodeID] = [:]
         for id in forward.ids.reversed() {
             let node = g[map[id]!]
             let here = map[id]!
@@ -78,7 +86,12 @@ public enum Differentiate {
                 let dims = g[x[0]].type.dims
                 try emit(.globalAveragePoolBackward(height: dims[1], width: dims[2]), [gy], to: x[0], "grad_input")
             case .relu:
-                try emit(.reluBackward, [gy, here], to: x[0], "grad_input")
+                if case .batchNormTraining = g[x[0]].op, g.soleUser(of: x[0], users: users) == here {
+                    fusedReLU[x[0]] = here
+                    try accumulate(x[0], gy)
+                } else {
+                    try emit(.reluBackward, [gy, here], to: x[0], "grad_input")
+                }
             case .add:
                 try accumulate(x[0], gy)
                 try accumulate(x[1], gy)
@@ -88,9 +101,14 @@ public enum Differentiate {
             case .maxPool(let window):
                 try emit(.maxPoolBackward(window), [gy, x[0]], to: x[0], "grad_input")
             case .batchNormTraining(let bn):
-                try emit(.batchNormBackward(epsilon: bn.epsilon), [gy, x[0], x[1]], to: x[0], "grad_input")
-                try emit(.batchNormScaleGradient(epsilon: bn.epsilon), [gy, x[0]], to: x[1], "grad_weight")
-                try emit(.channelSum, [gy], to: x[2], "grad_bias")
+                let relu = fusedReLU[here]
+                let attributes = BatchNormBackward(epsilon: bn.epsilon, relu: relu != nil)
+                let mask = relu.map { [$0] } ?? []
+                let scale = try g.add(.batchNormScaleGradient(attributes), [gy, x[0]] + mask, name: "\(node.name):grad_weight", origin: node.origin)
+                let shift = try g.add(.batchNormShiftGradient(attributes), [gy] + mask, name: "\(node.name):grad_bias", origin: node.origin)
+                try accumulate(x[1], scale)
+                try accumulate(x[2], shift)
+                try emit(.batchNormBackward(attributes), [gy, x[0], x[1], scale, shift] + mask, to: x[0], "grad_input")
             case .conv2d(let conv):
                 let dims = g[x[0]].type.dims
                 try emit(.conv2dBackwardInput(conv, height: dims[1], width: dims[2]), [gy, x[1]], to: x[0], "grad_input")

@@ -130,12 +130,25 @@ public struct ReferenceInterpreter {
         case .shortcutPadBackward(let stride, _, _, _):
             return tensor(ReferenceTraining.shortcutPadBackward(outShape, gy: doubles(x[0]), stride: stride,
                                                                 channels: x[0].shape[1], outShape: x[0].shape))
-        case .batchNormBackward(let epsilon), .batchNormScaleGradient(let epsilon):
-            let channels = x[1].shape[1]
-            let forward = ReferenceTraining.batchNormTraining(x[1], gamma: Tensor(zeros: [channels]), beta: Tensor(zeros: [channels]), epsilon: epsilon)
-            let gamma = node.op == .batchNormBackward(epsilon: epsilon) ? x[2] : Tensor(zeros: [channels])
-            let (gx, gGamma, _) = ReferenceTraining.batchNormBackward(gy: doubles(x[0]), gamma: gamma, saved: (forward.1, forward.2), shape: x[1].shape)
-            return tensor(node.op == .batchNormBackward(epsilon: epsilon) ? gx : gGamma)
+        case .batchNormScaleGradient(let b), .batchNormShiftGradient(let b), .batchNormBackward(let b):
+            // g: the gradient at the batch norm's output, masked by the fused ReLU's output if any.
+            let g = b.relu ? zip(x[0].data, x[x.count - 1].data).map { $1 > 0 ? Double($0) : 0 } : doubles(x[0])
+            if case .batchNormShiftGradient = node.op {
+                return tensor(ReferenceTraining.channelSums(g, shape: x[0].shape))
+            }
+            let (channels, plane) = (x[1].shape[1], x[1].shape[2] * x[1].shape[3])
+            let (_, xhat, rstd, _, _) = ReferenceTraining.batchNormTraining(x[1], gamma: Tensor(zeros: [channels]),
+                                                                           beta: Tensor(zeros: [channels]), epsilon: b.epsilon)
+            guard case .batchNormBackward = node.op else {
+                return tensor(ReferenceTraining.batchNormBackward(gy: g, gamma: Tensor(zeros: [channels]), saved: (xhat, rstd), shape: x[1].shape).1)
+            }
+            // γ·rstd/M·(M·g − dβ − x̂·dγ) with this graph's dγ and dβ.
+            let (gamma, dGamma, dBeta) = (x[2].data, x[3].data, x[4].data)
+            let count = Double(g.count / channels)
+            return tensor(g.indices.map { i in
+                let c = (i / plane) % channels
+                return Double(gamma[c]) * rstd[c] / count * (count * g[i] - Double(dBeta[c]) - xhat[i] * Double(dGamma[c]))
+            })
         case .conv2dBackwardInput(let conv, _, _):
             return tensor(ReferenceTraining.convolutionBackward(Tensor(zeros: outShape), weight: x[1], gy: doubles(x[0]), conv: conv, outShape: x[0].shape).0)
         case .conv2dBackwardWeight(let conv):

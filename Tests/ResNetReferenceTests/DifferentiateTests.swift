@@ -62,4 +62,18 @@ import TestSupport
         #expect(!training.graph.nodes.contains { $0.op.mnemonic == "conv2d_backward_input" && training.graph[$0.inputs[1]].name == "conv1.weight" },
                 "no gradient flows into the images")
     }
+
+    /// The stem's and every block's first batch norm feed only a ReLU, so their backward ops take
+    /// the ReLU's mask; the block outputs' ReLUs follow an add and keep their own relu_backward.
+    @Test func reluAfterABatchNormIsDifferentiatedWithIt() throws {
+        let forward = try #require(Pipeline.frontEnd(file: Fixtures.path("specs/cifar-resnet20.yaml"), withLoss: true).graph)
+        let graph = try Differentiate.run(forward).graph
+        let fused = graph.nodes.filter { $0.op.mnemonic == "batch_norm_relu_backward" }.map { $0.name.split(separator: ":")[0] }
+        #expect(Set(fused) == Set(["bn1"] + (1...3).flatMap { stage in (0..<3).map { "layer\(stage).\($0).bn1" } }))
+        #expect(graph.nodes.filter { $0.op == .reluBackward }.count == 9, "one per block output")
+        #expect(graph.nodes.filter { $0.op.mnemonic == "batch_norm_backward" }.count == 9, "every block's bn2, unfused")
+        for node in graph.nodes where node.op.mnemonic == "batch_norm_relu_backward" {
+            #expect(graph[node.inputs[5]].op == .relu, "\(node.name) is masked by its ReLU's output")
+        }
+    }
 }
