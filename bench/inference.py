@@ -44,6 +44,17 @@ def fma_peak(threads, workdir):
     return float(subprocess.run([binary, str(threads)], capture_output=True, text=True, check=True).stdout)
 
 
+def print_rates(seconds, batch, flops_per_image, peak, per="batch"):
+    """One line per peer (images/s, time per call, resnetc's ratio to it), then resnetc's
+    GFLOP/s as a fraction of the measured FMA peak."""
+    rate = {name: batch / s for name, s in seconds.items()}
+    for name in seconds:
+        print(f"{name:<12} {rate[name]:10.1f} images/s   {seconds[name] * 1000:8.2f} ms/{per:<6} "
+              f"resnetc is {rate['resnetc'] / rate[name]:.2f}x")
+    gflops = flops_per_image * rate["resnetc"] / 1e9
+    print(f"resnetc: {gflops:.1f} GFLOP/s = {100 * gflops / peak:.0f}% of the measured FMA peak ({peak:.1f} GFLOP/s)")
+
+
 def load_resnetc(artifact, batch):
     library = ctypes.CDLL(os.path.join(artifact, "libmodel.so"))
     library.rc_create.restype = ctypes.c_void_p
@@ -106,15 +117,10 @@ def main():
                    "pytorch": timed(run_torch, args.repeats)}
         peak = fma_peak(args.threads, workdir)
 
-    rate = {name: args.batch / s for name, s in seconds.items()}
-    gflops = 2 * manifest["macs"] * rate["resnetc"] / 1e9
     print(f"# {args.spec}, batch {args.batch}, {args.threads} threads, {platform.processor() or platform.machine()}, "
           f"torch {torch.__version__}, onnxruntime {ort.__version__}")
     print(f"# logits vs PyTorch: resnetc {error:.1e}, onnxruntime {ort_error:.1e} (relative)")
-    for name in seconds:
-        print(f"{name:<12} {rate[name]:10.1f} images/s   {seconds[name] * 1000:8.2f} ms/batch   "
-              f"resnetc is {rate['resnetc'] / rate[name]:.2f}x")
-    print(f"resnetc: {gflops:.1f} GFLOP/s = {100 * gflops / peak:.0f}% of the measured FMA peak ({peak:.1f} GFLOP/s)")
+    print_rates(seconds, args.batch, 2 * manifest["macs"], peak)
 
 
 if __name__ == "__main__":

@@ -121,8 +121,9 @@ public final class Trainer {
                 iteration += 1
                 let elapsed = Date().timeIntervalSince(started)
                 let remaining = Double(loader.batchesPerEpoch - index - 1) * elapsed / Double(index + 1)
-                report(String(format: "epoch %d/%d  %5d/%d  %6.0f img/s  loss %.4f  lr %.4g  eta %.0fs", epoch + 1,
-                              (total + loader.batchesPerEpoch - 1) / loader.batchesPerEpoch, index + 1, loader.batchesPerEpoch,
+                report(String(format: "epoch %d/%d %@ %5d/%d  %6.0f img/s  loss %.4f  lr %.4g  eta %.0fs", epoch + 1,
+                              (total + loader.batchesPerEpoch - 1) / loader.batchesPerEpoch,
+                              Self.progressBar(done: index + 1, of: loader.batchesPerEpoch), index + 1, loader.batchesPerEpoch,
                               Double(seen) / max(elapsed, 1e-9), lossSum / Double(seen), lr, remaining), false)
             }
             let values = ParameterValues(tensors: training.values(of: trainer.parameters))
@@ -141,5 +142,14 @@ public final class Trainer {
         }
         try ParameterValues(tensors: training.values(of: trainer.parameters)).write(safetensors: weightsPath, for: forward)
         return lastResult
+    }
+
+    /// `[=========>          ]`: how much of the epoch is done, 20 characters wide.
+    static func progressBar(done: Int, of total: Int) -> String {
+        let width = 20
+        let filled = min(width, done * width / max(total, 1))
+        let head = filled < width ? ">" : ""
+        return "[" + String(repeating: "=", count: max(0, filled - head.count)) + head
+            + String(repeating: " ", count: width - max(filled, head.count)) + "]"
     }
 }

@@ -51,7 +51,8 @@ struct Run: ParsableCommand {
                 if interactive {
                     FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + line + (final ? "\n" : "")).utf8))
                 } else if final || Date().timeIntervalSince(lastPlain) > 10 {
-                    print(line)
+                    // Written straight away: print's buffer would hold them in a pipe or file until the run ends.
+                    FileHandle.standardOutput.write(Data((line + "\n").utf8))
                     lastPlain = Date()
                 }
             }

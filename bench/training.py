@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Training-step throughput, side by side: resnetc's generated training step (forward with batch
+statistics, backward, SGD with momentum and weight decay) called in-process through its C ABI,
+and PyTorch's eager training step, on the same weights, batch, labels and threads. Prints
+images/s (median of --repeats timed steps after warm-up), PyTorch's ratio to resnetc and
+resnetc's fraction of the machine's measured FMA peak (a step counted as 3x the forward
+multiply-adds). The two losses of the first step are compared before timing.
+
+    python3 bench/training.py --spec specs/fashion-resnet20.yaml --batch 128 --threads 2
+"""
+import argparse
+import ctypes
+import glob
+import json
+import os
+import platform
+import subprocess
+import tempfile
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import save_file
+
+from inference import ROOT, fma_peak, print_rates, timed
+from models import torch_model
+
+SGD = {"lr": 0.01, "momentum": 0.9, "weight_decay": 1e-4}
+
+
+def training_library(resnetc, spec, weights, batch, dataset, cache):
+    """Builds the spec's training step through `resnetc run` (one batch) into a private compile
+    cache and returns the cached library that exports rc_train_step."""
+    environment = dict(os.environ, RESNETC_CACHE=cache)
+    subprocess.run([resnetc, "run", spec, "--weights", weights, "--epochs", "1", "--limit", str(batch), "--test-limit", "10",
+                    "--set", f"train.batch_size={batch}", "--out", os.path.join(cache, "run")] + (["--dataset", dataset] if dataset else []),
+                   check=True, capture_output=True, env=environment)
+    for path in glob.glob(os.path.join(cache, "*.so")):
+        library = ctypes.CDLL(path)
+        if hasattr(library, "rc_train_step"):
+            return library
+    raise SystemExit("resnetc run left no training library in its cache")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--spec", default="specs/fashion-resnet20.yaml")
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--dataset", help="resnetc's --dataset for specs that need one (cifar10:DIR)")
+    parser.add_argument("--resnetc", default=os.path.join(ROOT, ".build/release/resnetc"))
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    spec = os.path.join(ROOT, args.spec)
+
+    with tempfile.TemporaryDirectory() as workdir:
+        torch.manual_seed(0)
+        model, image = torch_model(args.spec)
+        state = {k: v.contiguous() for k, v in model.state_dict().items()}
+        weights = os.path.join(workdir, "w.safetensors")
+        save_file(state, weights)
+        lib = training_library(args.resnetc, spec, weights, args.batch, args.dataset, workdir)
+        macs = json.loads(subprocess.run([args.resnetc, "summary", spec, "--json"], capture_output=True, text=True,
+                                         check=True).stdout)["macs"]
+
+
+        lib.rc_trainer_create.restype = ctypes.c_void_p
+        lib.rc_trainer_create.argtypes = [ctypes.c_int]
+        lib.rc_trainer_params.restype = ctypes.POINTER(ctypes.c_float)
+        lib.rc_trainer_params.argtypes = [ctypes.c_void_p]
+        lib.rc_param_floats.restype = ctypes.c_long
+        lib.rc_train_step.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+        lib.rc_sgd_step.argtypes = [ctypes.c_void_p, ctypes.c_float, ctypes.c_float, ctypes.c_float, ctypes.c_float, ctypes.c_int]
+        lib.rc_set_threads(args.threads)
+        trainer = lib.rc_trainer_create(args.batch)
+        # The parameter region is the state dict, tensor after tensor, in its order.
+        flat = np.concatenate([v.numpy().ravel() for k, v in state.items() if not k.endswith("num_batches_tracked")])
+        if flat.size != lib.rc_param_floats():
+            raise SystemExit(f"state dict has {flat.size} floats, resnetc's parameter region {lib.rc_param_floats()}")
+        np.ctypeslib.as_array(lib.rc_trainer_params(trainer), shape=(flat.size,))[:] = flat
+
+        generator = torch.Generator().manual_seed(1)
+        x = torch.randn(args.batch, *image, generator=generator)
+        labels = torch.randint(0, 10, (args.batch,), generator=generator)
+        xn = np.ascontiguousarray(x.numpy(), dtype=np.float32)
+        ln = np.ascontiguousarray(labels.numpy(), dtype=np.int32)
+        loss = np.zeros(1, dtype=np.float32)
+
+        def run_resnetc():
+            lib.rc_train_step(trainer, args.batch, xn.ctypes.data, ln.ctypes.data, loss.ctypes.data, None)
+            lib.rc_sgd_step(trainer, SGD["lr"], SGD["momentum"], SGD["weight_decay"], SGD["weight_decay"], 0)
+
+        model.train()
+        optimizer = torch.optim.SGD(model.parameters(), **SGD)
+        torch_loss = []
+
+        def run_torch():
+            optimizer.zero_grad(set_to_none=True)
+            value = F.cross_entropy(model(x), labels)
+            value.backward()
+            optimizer.step()
+            torch_loss.append(value.item())
+
+        run_resnetc()
+        run_torch()
+        print(f"# first-step loss: resnetc {loss[0]:.6f}, PyTorch {torch_loss[0]:.6f}")
+        seconds = {"resnetc": timed(run_resnetc, args.repeats), "pytorch": timed(run_torch, args.repeats)}
+        peak = fma_peak(args.threads, workdir)
+
+    print(f"# training step, {args.spec}, batch {args.batch}, {args.threads} threads, "
+          f"{platform.processor() or platform.machine()}, torch {torch.__version__}")
+    print_rates(seconds, args.batch, 3 * 2 * macs, peak, per="step")
+
+
+if __name__ == "__main__":
+    main()
