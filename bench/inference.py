@@ -49,7 +49,7 @@ def print_rates(seconds, batch, flops_per_image, peak, per="batch"):
     GFLOP/s as a fraction of the measured FMA peak."""
     rate = {name: batch / s for name, s in seconds.items()}
     for name in seconds:
-        print(f"{name:<12} {rate[name]:10.1f} images/s   {seconds[name] * 1000:8.2f} ms/{per:<6} "
+        print(f"{name:<12} {rate[name]:10.1f} images/s   {seconds[name] * 1000:8.2f} ms/{per:<6}  "
               f"resnetc is {rate['resnetc'] / rate[name]:.2f}x")
     gflops = flops_per_image * rate["resnetc"] / 1e9
     print(f"resnetc: {gflops:.1f} GFLOP/s = {100 * gflops / peak:.0f}% of the measured FMA peak ({peak:.1f} GFLOP/s)")

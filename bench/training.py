@@ -4,7 +4,7 @@ statistics, backward, SGD with momentum and weight decay) called in-process thro
 and PyTorch's eager training step, on the same weights, batch, labels and threads. Prints
 images/s (median of --repeats timed steps after warm-up), PyTorch's ratio to resnetc and
 resnetc's fraction of the machine's measured FMA peak (a step counted as 3x the forward
-multiply-adds). The two losses of the first step are compared before timing.
+multiply-adds). The two first-step losses must agree (1e-4 relative) before anything is timed.
 
     python3 bench/training.py --spec specs/fashion-resnet20.yaml --batch 128 --threads 2
 """
@@ -63,8 +63,6 @@ def main():
         lib = training_library(args.resnetc, spec, weights, args.batch, args.dataset, workdir)
         macs = json.loads(subprocess.run([args.resnetc, "summary", spec, "--json"], capture_output=True, text=True,
                                          check=True).stdout)["macs"]
-
-
         lib.rc_trainer_create.restype = ctypes.c_void_p
         lib.rc_trainer_create.argtypes = [ctypes.c_int]
         lib.rc_trainer_params.restype = ctypes.POINTER(ctypes.c_float)
@@ -74,6 +72,8 @@ def main():
         lib.rc_sgd_step.argtypes = [ctypes.c_void_p, ctypes.c_float, ctypes.c_float, ctypes.c_float, ctypes.c_float, ctypes.c_int]
         lib.rc_set_threads(args.threads)
         trainer = lib.rc_trainer_create(args.batch)
+        if not trainer:
+            raise SystemExit(f"rc_trainer_create({args.batch}) failed: out of memory")
         # The parameter region is the state dict, tensor after tensor, in its order.
         flat = np.concatenate([v.numpy().ravel() for k, v in state.items() if not k.endswith("num_batches_tracked")])
         if flat.size != lib.rc_param_floats():
@@ -82,7 +82,7 @@ def main():
 
         generator = torch.Generator().manual_seed(1)
         x = torch.randn(args.batch, *image, generator=generator)
-        labels = torch.randint(0, 10, (args.batch,), generator=generator)
+        labels = torch.randint(0, model.fc.out_features, (args.batch,), generator=generator)
         xn = np.ascontiguousarray(x.numpy(), dtype=np.float32)
         ln = np.ascontiguousarray(labels.numpy(), dtype=np.int32)
         loss = np.zeros(1, dtype=np.float32)
@@ -105,6 +105,8 @@ def main():
         run_resnetc()
         run_torch()
         print(f"# first-step loss: resnetc {loss[0]:.6f}, PyTorch {torch_loss[0]:.6f}")
+        if abs(loss[0] - torch_loss[0]) > 1e-4 * abs(torch_loss[0]):
+            raise SystemExit("the first-step losses differ: not the same computation, nothing timed")
         seconds = {"resnetc": timed(run_resnetc, args.repeats), "pytorch": timed(run_torch, args.repeats)}
         peak = fma_peak(args.threads, workdir)
 

@@ -148,6 +148,8 @@ def write_idx(path, array):
 
 SGD = {"lr": 0.05, "momentum": 0.9, "weight_decay": 1e-4}
 PERTURBATIONS = 4
+# A reference that float32-sized changes move by more than this says nothing about our kernels.
+SENSITIVITY_CEILING = 1e-2
 
 
 def torch_sgd_step(weights, x, labels, dtype, perturb_seed=None):
@@ -183,9 +185,9 @@ def check_sgd_step(resnetc, workdir, batch):
     rounding of zero, float32 and float64 take different branches. So the reference's own
     sensitivity is measured too (float64 runs with every weight changed by 1e-7 relative), and a
     tensor whose reference moves by more than 1e-4 under such a change is held to that movement
-    instead. The batch `noise` (uniform random pixels) is well conditioned and must meet 1e-4
-    outright; `fashion` (the first Fashion-MNIST images, whose constant backgrounds tie whole
-    regions) is not."""
+    instead (at most 1e-2). The batch `noise` (uniform random pixels) is well conditioned and is held
+    to 1e-4 outright; `fashion` (the first Fashion-MNIST images, whose constant backgrounds tie
+    whole regions) may not be."""
     from safetensors.numpy import load_file
     n = 32
     root = "/usr/share/datasets/fashion-mnist"
@@ -246,7 +248,7 @@ def check_sgd_step(resnetc, workdir, batch):
     for name, expected in reference.items():
         scale = max(np.abs(expected).max(), 1e-12)
         error = float(np.abs(ours[name] - expected).max() / scale)
-        bound = max(TOLERANCE, sensitivity[name])
+        bound = TOLERANCE if batch == "noise" else max(TOLERANCE, min(sensitivity[name], SENSITIVITY_CEILING))
         loose += bound > TOLERANCE
         worst_torch = max(worst_torch, float(np.abs(single[name] - expected).max() / scale))
         if error > worst:

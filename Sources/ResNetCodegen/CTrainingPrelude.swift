@@ -342,9 +342,11 @@ RC_INLINE void rc_conv_backward_weight(int n, const float *gy, const float *x, f
                 const float *x_img = x + ((size_t)b * ICB + icb) * IH * IW * 8;
                 for (int kh = 0; kh < K; kh++)
                     for (int kw = 0; kw < K; kw++) {
-                        /* Output columns whose input column ow * S - P + kw lies inside the image. */
+                        /* Output columns whose input column ow * S - P + kw lies inside the image
+                         * (none when even ow = 0 lands past it: C division would round that up). */
                         const int ow_lo = kw >= P ? 0 : (P - kw + S - 1) / S;
-                        const int ow_hi = (IW - 1 + P - kw) / S + 1 < OW ? (IW - 1 + P - kw) / S + 1 : OW;
+                        const int span = IW - 1 + P - kw;
+                        const int ow_hi = span < 0 ? 0 : span / S + 1 < OW ? span / S + 1 : OW;
                         v8f acc[8];
                         for (int l = 0; l < 8; l++) acc[l] = v8_zero();
                         for (int oh = 0; oh < OH; oh++) {

@@ -41,27 +41,30 @@ public enum TrainingCodeGenerator {
         func fm(_ id: NodeID) -> (c: Int, h: Int, w: Int) { let d = graph[id].type.dims; return (d[0], d[1], d[2]) }
         func blocks(_ c: Int) -> Int { TensorLayout.paddedChannels(c) / TensorLayout.channelBlock }
 
-        // Each batch norm's saved statistics (mean, rstd, variance: 3 × C floats), by its input.
+        // Each batch norm's saved statistics (mean, rstd, variance: 3 × C floats), by its input:
+        // its running averages and backward ops name that input, and run after it.
         var statsOffset: [NodeID: Int] = [:]
         var statsFloats = 0
         for id in graph.ids {
             guard case .batchNormTraining = graph[id].op else { continue }
+            guard statsOffset[graph[id].inputs[0]] == nil else {
+                throw CodegenError(message: "\(graph[id].name): two training batch norms read \(graph[graph[id].inputs[0]].name)")
+            }
             statsOffset[graph[id].inputs[0]] = statsFloats
             statsFloats += 3 * graph[id].type.dims[0]
         }
+        var statsWritten = Set<NodeID>()
         func stats(_ x: NodeID) throws(CodegenError) -> String {
-            guard let offset = statsOffset[x] else { throw CodegenError(message: "\(graph[x].name) feeds no training batch norm") }
+            guard let offset = statsOffset[x], statsWritten.contains(x) else {
+                throw CodegenError(message: "\(graph[x].name): no training batch norm before this reads it")
+            }
             return "STATS(\(offset))"
         }
-        // β gradients computed in the same pass as the γ gradient over the same g (see below).
-        let users = graph.users()
+        // The β gradient computed in the same pass as the γ gradient: the pair one batch-norm input
+        // gradient reads.
         var shiftWithScale: [NodeID: NodeID] = [:]
         for id in graph.ids {
-            guard case .batchNormScaleGradient(let b) = graph[id].op else { continue }
-            let masked = Array(graph[id].inputs.dropFirst(2))
-            shiftWithScale[id] = users[graph[id].inputs[0].index].first {
-                graph[$0].op == .batchNormShiftGradient(b) && Array(graph[$0].inputs.dropFirst()) == masked
-            }
+            if case .batchNormBackward = graph[id].op { shiftWithScale[graph[id].inputs[3]] = graph[id].inputs[4] }
         }
         let shiftsFused = Set(shiftWithScale.values)
 
@@ -96,6 +99,7 @@ public enum TrainingCodeGenerator {
                 call = "\(kernel.name)(n, \((arguments + [buffer(id)]).joined(separator: ", ")));"
             case .batchNormTraining(let bn):
                 let f = fm(x[0])
+                statsWritten.insert(x[0])
                 call = "rc_bn_train(n, \(buffer(x[0])), \(try parameter(x[1])), \(try parameter(x[2])), \(buffer(id)), \(try stats(x[0])), \(f.c), \(f.h * f.w), \(bn.epsilon)f);"
             case .runningMean(let momentum), .runningVariance(let momentum):
                 guard let state = updateOf[id] else { throw CodegenError(message: "\(node.name) updates no running statistic") }
@@ -129,7 +133,7 @@ public enum TrainingCodeGenerator {
             case .batchNormScaleGradient(let b):
                 // With the β gradient over the same g, both reductions are one pass.
                 let f = fm(x[1])
-                let shift = try shiftWithScale[id].map { id throws(CodegenError) in try gradientSlot(id) } ?? "0"
+                let shift = try shiftWithScale[id].map { shiftID throws(CodegenError) in try gradientSlot(shiftID) } ?? "0"
                 call = "rc_bn_backward_sums(n, \(buffer(x[0])), \(b.relu ? buffer(x[2]) : "0"), \(buffer(x[1])), \(try stats(x[1])), \(try gradientSlot(id)), \(shift), \(f.c), \(f.h * f.w));"
             case .batchNormShiftGradient where shiftsFused.contains(id):
                 steps.append("    /* \(CText.comment(CodeGenerator.describe(id, in: graph))): computed with the scale gradient */")

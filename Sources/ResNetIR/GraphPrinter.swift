@@ -30,7 +30,7 @@ public enum GraphPrinter {
         case .shortcutPad(let stride, let channels): return "stride \(stride) channels \(channels)"
         case .maxPool(let w): return "k\(w.kernel) s\(w.stride) p\(w.padding)"
         case .foldBatchNormWeight(let epsilon), .foldBatchNormBias(let epsilon): return "eps \(epsilon)"
-        case .batchNormBackward(let b), .batchNormScaleGradient(let b): return "eps \(b.epsilon)"
+        case .batchNormBackward(let b), .batchNormScaleGradient(let b), .batchNormShiftGradient(let b): return "eps \(b.epsilon)"
         case .batchNormTraining(let bn): return "eps \(bn.epsilon)"
         case .runningMean(let momentum), .runningVariance(let momentum): return "momentum \(momentum)"
         case .globalAveragePoolBackward(let h, let w): return "to \(h)x\(w)"

@@ -42,7 +42,7 @@ public enum Op: Sendable, Equatable {
     case linearBackwardInput
     /// d W of a fully connected layer: gyᵀ·x; inputs: gy, x.
     case linearBackwardWeight
-    /// Sum over the batch (and space, for feature maps) per channel: the gradient of a bias or β; input: gy.
+    /// Sum over the batch per column of N×C: a fully connected layer's bias gradient; input: gy.
     case channelSum
     /// d x of global average pooling back to `height`×`width`; input: gy.
     case globalAveragePoolBackward(height: Int, width: Int)

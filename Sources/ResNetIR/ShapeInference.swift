@@ -166,9 +166,7 @@ public enum ShapeInference {
 
         case .channelSum:
             try expectCount(1)
-            guard operands[0].batched, operands[0].dims.count == 1 || operands[0].dims.count == 3 else {
-                throw fail("takes N×C or N×C×H×W, found \(operands[0])")
-            }
+            guard operands[0].batched, operands[0].dims.count == 1 else { throw fail("takes N×C, found \(operands[0])") }
             return .parameter([operands[0].dims[0]])
 
         case .globalAveragePoolBackward(let height, let width):

@@ -118,8 +118,7 @@ public struct ReferenceInterpreter {
             let weight = Tensor(zeros: outShape)
             return tensor(ReferenceTraining.linearBackward(x[1], weight: weight, gy: doubles(x[0])).1)
         case .channelSum:
-            let shape = x[0].shape.count == 2 ? x[0].shape + [1, 1] : x[0].shape
-            return tensor(ReferenceTraining.channelSums(doubles(x[0]), shape: shape))
+            return tensor(ReferenceTraining.channelSums(doubles(x[0]), shape: x[0].shape + [1, 1]))
         case .globalAveragePoolBackward(let height, let width):
             let plane = height * width
             return tensor((0..<(x[0].count * plane)).map { Double(x[0].data[$0 / plane]) / Double(plane) })

@@ -11,7 +11,18 @@ import TestSupport
 @Suite(.serialized) struct TrainingDifferentialTests {
     @Test(arguments: TestSpecs.variants)
     func generatedTrainingStepMatchesTheReference(_ variant: (String, String)) throws {
-        let file = try TestSpecs.file(TestSpecs.small(input: "{channels: 3, height: 11, width: 9}"), overriding: variant.1)
+        try checkTrainingStep(variant, input: "{channels: 3, height: 11, width: 9}")
+    }
+
+    /// One-pixel-wide maps: a stride-2 convolution's last kernel column then lies wholly outside
+    /// the image, which the weight gradient's column range must skip rather than round into.
+    @Test(arguments: [TestSpecs.variants[0], TestSpecs.variants[4], TestSpecs.variants[7]])
+    func oneColumnFeatureMaps(_ variant: (String, String)) throws {
+        try checkTrainingStep(variant, input: "{channels: 3, height: 5, width: 1}")
+    }
+
+    func checkTrainingStep(_ variant: (String, String), input: String) throws {
+        let file = try TestSpecs.file(TestSpecs.small(input: input), overriding: variant.1)
         let forward = try #require(Pipeline.frontEnd(file: file, withLoss: true).graph)
         let build = try TrainingBuild.build(forward, compiler: try CCompiler())
         let parameters = RandomData.parameters(forward, seed: 5)
