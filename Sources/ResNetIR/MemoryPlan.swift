@@ -41,8 +41,9 @@ public struct MemoryPlan: Sendable, Equatable {
     /// summary, dumps and the manifest report.
     public func report(batch: Int) -> String {
         func mib(_ bytes: Int) -> String {
-            let value = Double(bytes * batch) / Double(1 << 20)
-            return value < 10 ? String(Int((value * 100).rounded())).leftPaddedDecimal(2) : String(Int(value.rounded()))
+            let value = Double(bytes) * Double(batch) / Double(1 << 20)
+            if value < 10 { return String(Int((value * 100).rounded())).leftPaddedDecimal(2) }
+            return value < 1e15 ? String(Int(value.rounded())) : String(value)
         }
         let scope = batch == 1 ? "per image" : "for a batch of \(batch)"
         return "arena: \(mib(arenaBytesPerImage)) MiB (unplanned \(mib(unplannedBytesPerImage)) MiB) \(scope)"

@@ -1,5 +1,6 @@
 /// The per-layer table of `resnetc summary` (Keras' `model.summary()`): every computing node
-/// with its output shape, parameters, multiply-adds and activation bytes, plus totals.
+/// with its output shape, parameters, multiply-adds and activation bytes, plus totals (which
+/// saturate rather than trap; the front end keeps them within `SizeLimits`).
 public struct ModelSummary: Sendable, Codable, Equatable {
     /// One row of the table.
     public struct Layer: Sendable, Codable, Equatable {
@@ -52,9 +53,9 @@ public struct ModelSummary: Sendable, Codable, Equatable {
                   params: CostModel.parameterCount(id, in: graph), macs: CostModel.multiplyAdds(id, in: graph),
                   activationBytes: graph[id].type.byteCount)
         }
-        params = layers.reduce(0) { $0 + $1.params }
-        buffers = graph.ids.reduce(0) { $0 + CostModel.bufferCount($1, in: graph) }
-        macs = layers.reduce(0) { $0 + $1.macs }
-        activationBytes = layers.reduce(0) { $0 + $1.activationBytes }
+        params = layers.reduce(0) { SizeLimits.sum($0, $1.params) }
+        buffers = graph.ids.reduce(0) { SizeLimits.sum($0, CostModel.bufferCount($1, in: graph)) }
+        macs = layers.reduce(0) { SizeLimits.sum($0, $1.macs) }
+        activationBytes = layers.reduce(0) { SizeLimits.sum($0, $1.activationBytes) }
     }
 }

@@ -1,27 +1,59 @@
 /// A node whose operand types make its result impossible (a map shrinking below 1×1, a
-/// residual add of unequal shapes, …).
+/// residual add of unequal shapes, …) or too large for the generated code.
 public struct ShapeError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Why the result cannot be typed.
+    public enum Kind: Sendable, Equatable {
+        /// The operands do not fit the op.
+        case mismatch
+        /// The result (or a leaf) has more elements than `SizeLimits.tensorElements`.
+        case tooLarge
+    }
+
     /// The node being built.
     public var name: String
     public var message: String
+    public var kind: Kind
 
-    public init(name: String, message: String) {
+    public init(name: String, message: String, kind: Kind = .mismatch) {
         self.name = name
         self.message = message
+        self.kind = kind
     }
 
     public var description: String { "\(name): \(message)" }
 }
 
-/// The typing rule of every op: from operand types to result type, or a `ShapeError`.
+/// The typing rule of every op: from operand types to result type, or a `ShapeError`. Every
+/// type it gives holds at most `SizeLimits.tensorElements` stored elements, and its arithmetic
+/// on sizes cannot overflow.
 public enum ShapeInference {
-    /// Output size of a sliding window: ⌊(size + 2·padding − kernel) / stride⌋ + 1.
+    /// Output size of a sliding window: ⌊(size + 2·padding − kernel) / stride⌋ + 1, or 0 when the
+    /// window does not fit; `Int.max` when the padded size overflows (no limit lets that through).
     public static func windowOutput(size: Int, kernel: Int, stride: Int, padding: Int) -> Int {
-        let span = size + 2 * padding - kernel
-        return span < 0 ? 0 : span / stride + 1
+        let padded = SizeLimits.sum(size, SizeLimits.product([2, padding]))
+        guard kernel >= 1, stride >= 1, padded >= kernel else { return 0 }
+        return padded == Int.max ? Int.max : (padded - kernel) / stride + 1
+    }
+
+    /// Throws unless `type` stores at most `SizeLimits.tensorElements` elements (per image when
+    /// batched): the generated C indexes one tensor of one image with `int`.
+    public static func checkSize(_ type: TensorType, name: String) throws(ShapeError) {
+        let stored = TensorLayout.storedElementCount(type)
+        guard stored > SizeLimits.tensorElements else { return }
+        let count = stored == Int.max ? "more than \(Int.max)" : String(stored)
+        let padding = TensorLayout.isFeatureMap(type) && TensorLayout.paddedChannels(type.dims[0]) != type.dims[0]
+            ? " (channels padded to a multiple of \(TensorLayout.channelBlock))" : ""
+        throw ShapeError(name: name, message: "\(name) would be \(type): \(count) values\(type.batched ? " per image" : "")\(padding); "
+                             + "one tensor holds at most \(SizeLimits.tensorElements)", kind: .tooLarge)
     }
 
     public static func resultType(of op: Op, operands: [TensorType], name: String) throws(ShapeError) -> TensorType {
+        let result = try inferredType(of: op, operands: operands, name: name)
+        try checkSize(result, name: name)
+        return result
+    }
+
+    private static func inferredType(of op: Op, operands: [TensorType], name: String) throws(ShapeError) -> TensorType {
         func fail(_ message: String) -> ShapeError { ShapeError(name: name, message: message) }
         func featureMap(_ t: TensorType, _ role: String) throws(ShapeError) -> (c: Int, h: Int, w: Int) {
             guard t.batched, t.dims.count == 3, t.element == .float32 else {
@@ -41,6 +73,8 @@ public enum ShapeInference {
             }
             return (h, w)
         }
+        /// Every stride-th pixel from 0: ⌈size / stride⌉ pixels.
+        func subsampled(_ size: Int, _ stride: Int) -> Int { SizeLimits.divideRoundingUp(size, by: stride) }
 
         switch op {
         case .input, .labels, .parameter:
@@ -89,7 +123,7 @@ public enum ShapeInference {
             let x = try featureMap(operands[0], "the shortcut's input")
             guard stride >= 1 else { throw fail("invalid stride \(stride)") }
             guard channels >= x.c else { throw fail("option A cannot shrink \(x.c) channels to \(channels)") }
-            return .activation([channels, (x.h + stride - 1) / stride, (x.w + stride - 1) / stride])
+            return .activation([channels, subsampled(x.h, stride), subsampled(x.w, stride)])
 
         case .maxPool(let pool):
             try expectCount(1)
@@ -189,7 +223,7 @@ public enum ShapeInference {
         case .shortcutPadBackward(let stride, let channels, let height, let width):
             try expectCount(1)
             let g = try featureMap(operands[0], "the shortcut's gradient")
-            guard stride >= 1, channels <= g.c, (height + stride - 1) / stride == g.h, (width + stride - 1) / stride == g.w else {
+            guard stride >= 1, height >= 0, width >= 0, channels <= g.c, subsampled(height, stride) == g.h, subsampled(width, stride) == g.w else {
                 throw fail("a gradient of \(operands[0]) cannot come from \(channels)×\(height)×\(width) subsampled by \(stride)")
             }
             return .activation([channels, height, width])

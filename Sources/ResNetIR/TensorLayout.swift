@@ -8,7 +8,7 @@ public enum TensorLayout {
     public static let alignment = 64
 
     public static func paddedChannels(_ channels: Int) -> Int {
-        (channels + channelBlock - 1) / channelBlock * channelBlock
+        SizeLimits.product([SizeLimits.divideRoundingUp(channels, by: channelBlock), channelBlock])
     }
 
     /// True for N×C×H×W tensors, which are stored blocked.
@@ -16,18 +16,18 @@ public enum TensorLayout {
         type.batched && type.dims.count == 3
     }
 
-    /// Stored elements per image (batched) or in all, padding included.
+    /// Stored elements per image (batched) or in all, padding included; `Int.max` on overflow.
     public static func storedElementCount(_ type: TensorType) -> Int {
         guard isFeatureMap(type) else { return type.elementCount }
-        return paddedChannels(type.dims[0]) * type.dims[1] * type.dims[2]
+        return SizeLimits.product([paddedChannels(type.dims[0]), type.dims[1], type.dims[2]])
     }
 
     /// Stored bytes rounded up to the alignment.
     public static func storedBytes(_ type: TensorType) -> Int {
-        aligned(storedElementCount(type) * type.element.byteCount)
+        aligned(SizeLimits.product([storedElementCount(type), type.element.byteCount]))
     }
 
     public static func aligned(_ bytes: Int) -> Int {
-        (bytes + alignment - 1) / alignment * alignment
+        SizeLimits.product([SizeLimits.divideRoundingUp(bytes, by: alignment), alignment])
     }
 }

@@ -22,10 +22,11 @@ public struct TensorType: Sendable, Equatable, CustomStringConvertible {
     public static func activation(_ dims: [Int]) -> TensorType { TensorType(dims, batched: true) }
     public static func parameter(_ dims: [Int]) -> TensorType { TensorType(dims, batched: false) }
 
-    /// Elements per image (batched) or in all (unbatched).
-    public var elementCount: Int { dims.reduce(1, *) }
+    /// Elements per image (batched) or in all (unbatched); `Int.max` if that overflows, which
+    /// shape inference never lets a graph hold.
+    public var elementCount: Int { SizeLimits.product(dims) }
     /// Bytes per image (batched) or in all (unbatched).
-    public var byteCount: Int { elementCount * element.byteCount }
+    public var byteCount: Int { SizeLimits.product([elementCount, element.byteCount]) }
 
     /// `N×16×32×32 f32`, the notation of IR dumps and generated-C comments.
     public var description: String {

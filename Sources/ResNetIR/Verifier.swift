@@ -1,5 +1,6 @@
 /// Checks a graph's invariants: operands come before their users, every type is what its op's
-/// typing rule gives, names are unique, outputs exist. Passes run it after every step in debug
+/// typing rule gives, every tensor (leaves too) fits `SizeLimits.tensorElements`, names are
+/// unique, outputs exist. Passes run it after every step in debug
 /// builds, so a pass that breaks the graph fails where it breaks it.
 public enum Verifier {
     public static func verify(_ graph: Graph) throws(ShapeError) {
@@ -14,6 +15,7 @@ public enum Verifier {
             }
             if node.op.isLeaf {
                 guard node.inputs.isEmpty else { throw ShapeError(name: node.name, message: "leaf \(id) has operands") }
+                try ShapeInference.checkSize(node.type, name: node.name)
                 continue
             }
             let inferred = try ShapeInference.resultType(of: node.op, operands: node.inputs.map { graph[$0].type }, name: node.name)

@@ -7,17 +7,25 @@ import ResNetSpec
 ///
 /// Requires: a spec that `SpecLoader` accepted. Produces: a verified graph whose outputs are the
 /// logits, plus the mean cross-entropy loss when `withLoss` is set. Shape errors (a feature map
-/// shrinking below 1×1) become diagnostics at the spec key responsible.
+/// shrinking below 1×1) and sizes beyond `SizeLimits` (a tensor, or a total of the network)
+/// become diagnostics at the spec key responsible.
 public enum LowerSpec {
     public static func lower(_ spec: ModelSpec, withLoss: Bool = false) throws(DiagnosticError) -> Graph {
         var lowering = Lowering(spec: spec)
+        let graph: Graph
         do {
-            return try lowering.run(withLoss: withLoss)
+            graph = try lowering.run(withLoss: withLoss)
+        } catch let error where error.kind == .tooLarge {
+            let key = SpecSizeLimits.key(forTensor: error.name, from: lowering.origin, in: spec)
+            throw DiagnosticError(.error(at: spec.location(of: key), error.message, hint: SpecSizeLimits.tensorHint))
         } catch {
             let origin = lowering.origin
             throw DiagnosticError(.error(at: spec.location(of: origin), error.message,
                                          hint: hint(for: origin, in: spec)))
         }
+        let oversize = SpecSizeLimits.check(graph, spec: spec)
+        guard oversize.isEmpty else { throw DiagnosticError(oversize) }
+        return graph
     }
 
     private static func hint(for origin: String, in spec: ModelSpec) -> String? {
@@ -41,9 +49,10 @@ private struct Lowering {
     }
 
     mutating func run(withLoss: Bool) throws(ShapeError) -> Graph {
-        let input = graph.append(Node(op: .input, inputs: [],
-                                      type: .activation([spec.input.channels, spec.input.height, spec.input.width]),
-                                      name: "input", origin: "input"))
+        origin = "input"
+        let image = TensorType.activation([spec.input.channels, spec.input.height, spec.input.width])
+        try ShapeInference.checkSize(image, name: "input")
+        let input = graph.append(Node(op: .input, inputs: [], type: image, name: "input", origin: origin))
         var x = try stem(input)
         var channels = spec.stem.conv.filters
         for (s, stage) in spec.stages.enumerated() {
@@ -56,8 +65,8 @@ private struct Lowering {
         origin = "head"
         x = try graph.add(.globalAveragePool, [x], name: "avgpool", origin: origin)
         origin = "classes"
-        let weight = parameter(.weight, [spec.classes, channels], "fc.weight")
-        let bias = parameter(.bias, [spec.classes], "fc.bias")
+        let weight = try parameter(.weight, [spec.classes, channels], "fc.weight")
+        let bias = try parameter(.bias, [spec.classes], "fc.bias")
         let logits = try graph.add(.linear, [x, weight, bias], name: "fc", origin: origin)
         graph.outputs = [logits]
         if withLoss {
@@ -131,7 +140,7 @@ private struct Lowering {
 
     private mutating func conv(_ x: NodeID, filters: Int, kernel: Int, stride: Int, padding: Int, name: String) throws(ShapeError) -> NodeID {
         let inChannels = graph[x].type.dims[0]
-        let weight = parameter(.weight, [filters, inChannels, kernel, kernel], "\(name).weight")
+        let weight = try parameter(.weight, [filters, inChannels, kernel, kernel], "\(name).weight")
         let op = Op.conv2d(Convolution(outChannels: filters, kernel: kernel, stride: stride, padding: padding))
         return try graph.add(op, [x, weight], name: name, origin: origin)
     }
@@ -139,14 +148,15 @@ private struct Lowering {
     private mutating func batchNorm(_ x: NodeID, name: String) throws(ShapeError) -> NodeID {
         let channels = [graph[x].type.dims[0]]
         let operands = [
-            parameter(.scale, channels, "\(name).weight"), parameter(.shift, channels, "\(name).bias"),
-            parameter(.runningMean, channels, "\(name).running_mean"), parameter(.runningVariance, channels, "\(name).running_var"),
+            try parameter(.scale, channels, "\(name).weight"), try parameter(.shift, channels, "\(name).bias"),
+            try parameter(.runningMean, channels, "\(name).running_mean"), try parameter(.runningVariance, channels, "\(name).running_var"),
         ]
         let attributes = BatchNormAttributes(epsilon: Float(spec.batchNorm.epsilon), momentum: Float(spec.batchNorm.momentum))
         return try graph.add(.batchNorm(attributes), [x] + operands, name: name, origin: origin)
     }
 
-    private mutating func parameter(_ kind: ParameterKind, _ dims: [Int], _ name: String) -> NodeID {
-        graph.append(Node(op: .parameter(kind), inputs: [], type: .parameter(dims), name: name, origin: origin))
+    private mutating func parameter(_ kind: ParameterKind, _ dims: [Int], _ name: String) throws(ShapeError) -> NodeID {
+        try ShapeInference.checkSize(.parameter(dims), name: name)
+        return graph.append(Node(op: .parameter(kind), inputs: [], type: .parameter(dims), name: name, origin: origin))
     }
 }

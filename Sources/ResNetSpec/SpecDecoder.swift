@@ -1,9 +1,9 @@
 import ResNetDiagnostics
 
 /// Builds a `ModelSpec` from a schema-validated tree, filling defaults, and runs the checks that
-/// involve more than one key (depth against stages, bottleneck-only keys, option A shrinking
-/// channels, mean/std against channels, schedule order). A value that failed validation is
-/// left out of these checks so that one mistake is reported once.
+/// involve more than one key (blocks in all stages, depth against stages, bottleneck-only keys,
+/// option A shrinking channels, mean/std against channels, schedule order). A value that failed
+/// validation is left out of these checks so that one mistake is reported once.
 struct SpecDecoder {
     let nodes: [String: YAMLNode]
     let locations: [String: SourceLocation]
@@ -200,6 +200,15 @@ struct SpecDecoder {
     // MARK: Checks across keys
 
     private mutating func checkStructure(_ spec: ModelSpec) {
+        var blocks = 0
+        for (i, stage) in spec.stages.enumerated() {
+            blocks += stage.blocks
+            guard blocks > SpecSchema.maxBlocks else { continue }
+            let total = spec.stages.reduce(0) { $0 + $1.blocks }
+            report("stages[\(i)].blocks", "the stages have \(total) blocks in all; at most \(SpecSchema.maxBlocks) are allowed",
+                   hint: "stages[0] through stages[\(i)] add up to \(blocks); ResNet-1202 has 600")
+            break
+        }
         if let declared = spec.declaredDepth, declared != spec.depth {
             let blocks = spec.stages.map { String($0.blocks) }.joined(separator: "+")
             let perBlock = spec.block.convolutionsPerBlock

@@ -65,6 +65,9 @@ public enum SpecSchema {
     static let padding = SchemaType.integer(min: 0, max: 64)
     static let probability = SchemaType.number(min: 0, max: 1)
     static let positiveNumber = SchemaType.number(min: 0, max: 1e9, exclusiveMin: true)
+    /// Blocks in all stages together: what `resnetc summary` lowers, differentiates and plans in
+    /// a few seconds (ResNet-1202 has 600).
+    public static let maxBlocks = 10_000
 
     public static let root = SchemaType.object([
         SchemaField("name", .string, default: "the file name", "A name for the network; reports and artifacts use it."),
@@ -101,7 +104,8 @@ public enum SpecSchema {
         SchemaField("residual", .boolean, default: "true", "False builds the paper's plain network (no shortcuts)."),
         SchemaField("stages", .list(.object([
             SchemaField("filters", positive, required: true, "Block width (bottleneck: the reduced width)."),
-            SchemaField("blocks", .integer(min: 1, max: 100_000), required: true, "Number of blocks."),
+            SchemaField("blocks", .integer(min: 1, max: maxBlocks), required: true,
+                        "Number of blocks; all stages together have at most \(maxBlocks)."),
             SchemaField("stride", stride, default: "1", "Stride of the stage's first block."),
         ]), minCount: 1, maxCount: 64), required: true, "The stages (conv2_x, conv3_x, …) in order."),
         SchemaField("head", .object([
