@@ -1,4 +1,5 @@
 import Foundation
+import ResNetDiagnostics
 
 /// CIFAR-10's binary format: records of one label byte and 3072 pixel bytes (1024 red, 1024
 /// green, 1024 blue, each 32×32 row-major), `data_batch_1..5.bin` for training and
@@ -13,11 +14,12 @@ public enum CIFAR10 {
         var labels: [UInt8] = []
         for name in training ? trainingFiles : testFiles {
             let path = (directory as NSString).appendingPathComponent(name)
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw RuntimeError("CIFAR-10 directory '\(directory)' has no readable \(name)")
+            let bytes: [UInt8]
+            do { bytes = [UInt8](try FileBytes.read(path, what: "CIFAR-10 batch")) } catch let error as FileBytes.ReadError {
+                throw RuntimeError("CIFAR-10 directory '\(directory)' has no readable \(name): \(error.reason)")
             }
-            let bytes = [UInt8](data)
-            guard bytes.count % recordSize == 0, !bytes.isEmpty else {
+            guard !bytes.isEmpty else { throw RuntimeError("\(path) is empty; a CIFAR-10 batch holds \(recordSize)-byte records") }
+            guard bytes.count % recordSize == 0 else {
                 let whole = bytes.count / recordSize
                 throw RuntimeError("\(path): \(bytes.count) bytes is not a whole number of \(recordSize)-byte records: "
                                    + "record \(whole) starting at byte offset \(whole * recordSize) is truncated")

@@ -1,35 +1,51 @@
 import Foundation
+import ResNetDiagnostics
 
 /// The IDX format of MNIST and Fashion-MNIST, gzipped or not: a big-endian header (magic
 /// 0x00000803 for images, 0x00000801 for labels, then each dimension) and unsigned bytes.
+/// The dimensions' product is checked before anything is allocated, and a gzipped file is
+/// inflated only as far as its header promises.
 public enum IDXFile {
     /// Reads an IDX file of unsigned bytes and returns its dimensions and data.
     public static func read(_ path: String, expectedDimensions: Int) throws -> (dims: [Int], bytes: [UInt8]) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw RuntimeError("cannot read '\(path)': no such file or not readable")
-        }
-        var bytes = [UInt8](data)
-        if Gzip.isCompressed(bytes) { bytes = try Gzip.inflate(bytes, file: path) }
-        guard bytes.count >= 4 else { throw RuntimeError("\(path): \(bytes.count) bytes is too short for an IDX header") }
-        guard bytes[0] == 0, bytes[1] == 0, bytes[2] == 0x08 else {
-            throw RuntimeError(String(format: "%@: bad IDX magic %02x %02x %02x %02x at byte 0 (expected 00 00 08 0%d: unsigned bytes)",
-                                      path, bytes[0], bytes[1], bytes[2], bytes[3], expectedDimensions))
-        }
-        guard Int(bytes[3]) == expectedDimensions else {
-            throw RuntimeError("\(path): byte 3 says \(bytes[3]) dimensions; expected \(expectedDimensions)")
-        }
+        try parse([UInt8](try FileBytes.read(path, what: "IDX file")), file: path, expectedDimensions: expectedDimensions)
+    }
+
+    /// The dimensions and data of an IDX file's bytes (gzipped or not); trailing bytes are ignored.
+    public static func parse(_ bytes: [UInt8], file: String, expectedDimensions: Int) throws -> (dims: [Int], bytes: [UInt8]) {
         let headerSize = 4 + 4 * expectedDimensions
-        guard bytes.count >= headerSize else { throw RuntimeError("\(path): the header is truncated at byte \(bytes.count) of \(headerSize)") }
+        let compressed = Gzip.isCompressed(bytes)
+        let head = try compressed ? Gzip.inflate(bytes, file: file, limit: headerSize) : bytes
+        guard head.count >= 4 else { throw RuntimeError("\(file): \(head.count) bytes is too short for an IDX header") }
+        guard head[0] == 0, head[1] == 0, head[2] == 0x08 else {
+            throw RuntimeError(String(format: "%@: bad IDX magic %02x %02x %02x %02x at byte 0 (expected 00 00 08 0%d: unsigned bytes)",
+                                      file, head[0], head[1], head[2], head[3], expectedDimensions))
+        }
+        guard Int(head[3]) == expectedDimensions else {
+            throw RuntimeError("\(file): byte 3 says \(head[3]) dimensions; expected \(expectedDimensions)")
+        }
+        guard head.count >= headerSize else { throw RuntimeError("\(file): the header is truncated at byte \(head.count) of \(headerSize)") }
         let dims = (0..<expectedDimensions).map { d in
-            (0..<4).reduce(0) { $0 << 8 | Int(bytes[4 + 4 * d + $1]) }
+            (0..<4).reduce(0) { $0 << 8 | Int(head[4 + 4 * d + $1]) }
         }
-        let expected = dims.reduce(1, *)
-        guard bytes.count - headerSize >= expected else {
-            let record = (bytes.count - headerSize) / max(1, expected / max(1, dims[0]))
-            throw RuntimeError("\(path): truncated: the header promises \(expected) data bytes after byte \(headerSize), "
-                               + "the file holds \(bytes.count - headerSize) (record \(record) is incomplete)")
+        let size = try CheckedSize.elements(dims, bytesEach: 1, file: file, field: "the header's shape")
+        let end = try CheckedSize.sum(headerSize, size.bytes, file: file, field: "the end of the data")
+        let content: [UInt8]
+        if compressed {
+            guard size.bytes <= FileBytes.defaultLimit else {
+                throw RuntimeError("\(file): the header's dimensions \(dims) promise \(size.bytes) bytes, "
+                                   + "more than the \(FileBytes.defaultLimit) resnetc inflates from one file")
+            }
+            content = try Gzip.inflate(bytes, file: file, limit: end)
+        } else {
+            content = bytes
         }
-        return (dims, Array(bytes[headerSize..<(headerSize + expected)]))
+        guard content.count >= end else {
+            let record = (content.count - headerSize) / (size.bytes / dims[0])
+            throw RuntimeError("\(file): truncated: the header promises \(size.bytes) data bytes after byte \(headerSize), "
+                               + "the file holds \(content.count - headerSize) (record \(record) is incomplete)")
+        }
+        return (dims, Array(content[headerSize..<end]))
     }
 
     /// An images file and its labels file as one split; labels must be below `classes`.

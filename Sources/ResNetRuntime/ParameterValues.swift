@@ -10,7 +10,8 @@ public struct ParameterValues: Sendable {
     public init(tensors: [String: [Float]]) { self.tensors = tensors }
 
     /// Reads a safetensors state dict and checks it against the graph's parameters: every
-    /// missing, unknown or misshapen tensor is reported, by name, with both shapes.
+    /// missing, unknown, misshapen or non-finite tensor is reported, by name, with both shapes or
+    /// the index of its first NaN or infinity.
     public static func load(safetensors path: String, for graph: Graph) throws -> ParameterValues {
         let entries = try SafeTensors.read(path)
         var problems: [String] = []
@@ -25,6 +26,10 @@ public struct ParameterValues: Sendable {
                 problems.append("tensor '\(name)' has shape \(entry.shape); the model expects \(dims)")
                 continue
             }
+            if let bad = entry.values.firstIndex(where: { !$0.isFinite }) {
+                problems.append("tensor '\(name)' holds \(entry.values[bad]) at index \(bad); weights must be finite")
+                continue
+            }
             tensors[name] = entry.values
         }
         for name in entries.keys.sorted() where expected[name] == nil && !name.hasSuffix("num_batches_tracked") {
@@ -35,6 +40,14 @@ public struct ParameterValues: Sendable {
             throw RuntimeError("\(path) does not fit model '\(graph.name)':\n" + problems.map { "  " + $0 }.joined(separator: "\n"))
         }
         return ParameterValues(tensors: tensors)
+    }
+
+    /// The first NaN or infinity, by tensor name (in name order) and index, if there is one.
+    public func firstNonFinite() -> (name: String, index: Int, value: Float)? {
+        for name in tensors.keys.sorted() {
+            if let values = tensors[name], let bad = values.firstIndex(where: { !$0.isFinite }) { return (name, bad, values[bad]) }
+        }
+        return nil
     }
 
     /// The raw vector in the order the generated code expects.

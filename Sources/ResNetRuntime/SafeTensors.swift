@@ -1,8 +1,12 @@
 import Foundation
+import ResNetDiagnostics
 
 /// The safetensors format (an 8-byte little-endian header length, a JSON header naming each
 /// tensor's dtype, shape and byte range, then raw little-endian data), as PyTorch users save
-/// state dicts with `safetensors.torch.save_file`. Reads F32, F64, F16 and BF16 into Float.
+/// state dicts with `safetensors.torch.save_file`. Reads F32, F64, F16, BF16 and the integer
+/// dtypes into Float. The whole header is checked before a byte of data is read, with the rules
+/// of the reference reader: known dtypes, sizes that fit, and byte ranges that tile the data
+/// exactly (inside the file, no overlap, no gap).
 public enum SafeTensors {
     /// One tensor read from a file.
     public struct Entry: Sendable, Equatable {
@@ -10,75 +14,29 @@ public enum SafeTensors {
         public var values: [Float]
     }
 
+    /// Bytes per element of each dtype resnetc reads.
+    static let elementBytes = ["F32": 4, "F64": 8, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1,
+                               "U64": 8, "U32": 4, "U16": 2, "U8": 1, "BOOL": 1]
+
     public static func read(_ path: String) throws -> [String: Entry] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw RuntimeError("cannot read weights '\(path)': no such file or not readable")
-        }
-        return try parse(data, file: path)
+        try parse(try FileBytes.read(path, what: "weights"), file: path)
     }
 
     public static func parse(_ data: Data, file: String) throws -> [String: Entry] {
         let bytes = [UInt8](data)
-        guard bytes.count >= 8 else { throw RuntimeError("\(file): \(bytes.count) bytes is too short for a safetensors file (the header length alone is 8 bytes)") }
-        let headerLength = (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[$1]) << (8 * UInt64($1)) }
-        guard headerLength <= UInt64(bytes.count - 8) else {
-            throw RuntimeError("\(file): the header claims \(headerLength) bytes but only \(bytes.count - 8) follow byte 8; the file is truncated or not safetensors")
-        }
-        let headerEnd = 8 + Int(headerLength)
-        let json: Any
-        do { json = try JSONSerialization.jsonObject(with: Data(bytes[8..<headerEnd])) } catch {
-            throw RuntimeError("\(file): the JSON header (bytes 8..<\(headerEnd)) is malformed: \(error.localizedDescription)")
-        }
-        guard let header = json as? [String: Any] else { throw RuntimeError("\(file): the header is not a JSON object") }
-        let dataLength = bytes.count - headerEnd
+        let layout = try Layout(bytes, file: file)
         var entries: [String: Entry] = [:]
-        for (name, value) in header where name != "__metadata__" {
-            guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
-                  let shape = (info["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                  let offsets = (info["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }), offsets.count == 2 else {
-                throw RuntimeError("\(file): tensor '\(name)' has a malformed header entry")
-            }
-            let widths = ["F32": 4, "F64": 8, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1,
-                          "U64": 8, "U32": 4, "U16": 2, "U8": 1, "BOOL": 1]
-            guard let width = widths[dtype] else {
-                throw RuntimeError("\(file): tensor '\(name)' has dtype \(dtype), which resnetc cannot read")
-            }
-            let count = shape.reduce(1, *)
-            guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataLength,
-                  offsets[1] - offsets[0] == count * width else {
-                throw RuntimeError("\(file): tensor '\(name)' (\(dtype) \(shape)) claims bytes \(offsets[0])..<\(offsets[1]) of \(dataLength) data bytes; the file is truncated or corrupt")
-            }
-            let start = headerEnd + offsets[0]
-            let values: [Float] = (0..<count).map { i in
-                let p = start + i * width
-                func le(_ n: Int) -> UInt64 { (0..<n).reduce(UInt64(0)) { $0 | UInt64(bytes[p + $1]) << (8 * UInt64($1)) } }
-                switch dtype {
-                case "F32": return Float(bitPattern: UInt32(le(4)))
-                case "F64": return Float(Double(bitPattern: le(8)))
-                case "F16": return Float(Float16(bitPattern: UInt16(le(2))))
-                case "BF16": return Float(bitPattern: UInt32(le(2)) << 16)
-                case "I64": return Float(Int64(bitPattern: le(8)))
-                case "I32": return Float(Int32(truncatingIfNeeded: le(4)))
-                case "I16": return Float(Int16(truncatingIfNeeded: le(2)))
-                case "I8": return Float(Int8(truncatingIfNeeded: le(1)))
-                default: return Float(le(width))
-                }
-            }
-            entries[name] = Entry(shape: shape, values: values)
+        for tensor in layout.tensors {
+            let range = (layout.dataStart + tensor.range.lowerBound)..<(layout.dataStart + tensor.range.upperBound)
+            entries[tensor.name] = Entry(shape: tensor.shape, values: values(bytes[range], dtype: tensor.dtype))
         }
         return entries
     }
 
-    /// The `__metadata__` string map of a safetensors file (empty when it has none).
+    /// The `__metadata__` string map of a safetensors file (empty when it has none), after the
+    /// whole header has been checked.
     public static func metadata(_ data: Data, file: String) throws -> [String: String] {
-        let bytes = [UInt8](data.prefix(8))
-        guard bytes.count == 8 else { throw RuntimeError("\(file) is too short for a safetensors file") }
-        let length = (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[$1]) << (8 * UInt64($1)) }
-        guard length <= UInt64(data.count - 8),
-              let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + Int(length)))) as? [String: Any] else {
-            throw RuntimeError("\(file): the safetensors header is truncated or malformed")
-        }
-        return header["__metadata__"] as? [String: String] ?? [:]
+        try Layout([UInt8](data), file: file).metadata
     }
 
     /// Serialises float32 tensors (header padded to 8 bytes with spaces, as the reference writer does).
@@ -100,5 +58,165 @@ public enum SafeTensors {
             tensor.values.withUnsafeBufferPointer { data.append(UnsafeRawBufferPointer($0).bindMemory(to: UInt8.self)) }
         }
         return data
+    }
+
+    /// The little-endian elements of `dtype` in `bytes` as Floats; `Layout` checked the size against the shape.
+    private static func values(_ bytes: ArraySlice<UInt8>, dtype: String) -> [Float] {
+        let width = elementBytes[dtype]!
+        if dtype == "F32" {
+            // Little-endian data on a little-endian host: the bytes are the floats.
+            var values = [Float](repeating: 0, count: bytes.count / 4)
+            values.withUnsafeMutableBytes { $0.copyBytes(from: bytes) }
+            return values
+        }
+        return stride(from: bytes.startIndex, to: bytes.endIndex, by: width).map { p in
+            let bits = (0..<width).reduce(UInt64(0)) { $0 | UInt64(bytes[p + $1]) << (8 * UInt64($1)) }
+            switch dtype {
+            case "F64": return Float(Double(bitPattern: bits))
+            case "F16": return Float(Float16(bitPattern: UInt16(bits)))
+            case "BF16": return Float(bitPattern: UInt32(bits) << 16)
+            case "I64": return Float(Int64(bitPattern: bits))
+            case "I32": return Float(Int32(truncatingIfNeeded: bits))
+            case "I16": return Float(Int16(truncatingIfNeeded: bits))
+            case "I8": return Float(Int8(truncatingIfNeeded: bits))
+            default: return Float(bits)
+            }
+        }
+    }
+
+    /// A header checked against its file: where the data starts, each tensor's dtype, shape and
+    /// byte range within the data, and the metadata.
+    private struct Layout {
+        /// One tensor whose entry has been checked; `range` counts from the start of the data.
+        struct Tensor {
+            var name: String
+            var dtype: String
+            var shape: [Int]
+            var range: Range<Int>
+        }
+
+        var dataStart: Int
+        var tensors: [Tensor] = []
+        var metadata: [String: String]
+
+        init(_ bytes: [UInt8], file: String) throws {
+            guard bytes.count >= 8 else {
+                throw RuntimeError("\(file): \(bytes.count) bytes is too short for a safetensors file (the header length alone is 8 bytes)")
+            }
+            let headerLength = (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[$1]) << (8 * UInt64($1)) }
+            guard headerLength <= UInt64(bytes.count - 8) else {
+                throw RuntimeError("\(file): the header claims \(headerLength) bytes but only \(bytes.count - 8) follow byte 8; "
+                                   + "the file is truncated or not safetensors")
+            }
+            let dataStart = 8 + Int(headerLength)
+            self.dataStart = dataStart
+            let json = bytes[8..<dataStart]
+            if let problem = StrictJSON.problem(in: json) {
+                throw RuntimeError("\(file): the JSON header (bytes 8..<\(dataStart)) is malformed: \(problem)")
+            }
+            let header: Header
+            do { header = try JSONDecoder().decode(Header.self, from: Data(json)) } catch let problem as HeaderProblem {
+                throw RuntimeError("\(file): \(problem.message)")
+            } catch DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty {
+                throw RuntimeError("\(file): the JSON header (bytes 8..<\(dataStart)) is not an object of tensors")
+            } catch {
+                throw RuntimeError("\(file): the JSON header (bytes 8..<\(dataStart)) is malformed: \(HeaderProblem.reason(error))")
+            }
+            metadata = header.metadata
+            let dataLength = bytes.count - dataStart
+            for (name, entry) in header.tensors.sorted(by: { $0.key < $1.key }) {
+                guard let width = SafeTensors.elementBytes[entry.dtype] else {
+                    throw RuntimeError("\(file): tensor '\(name)' has dtype \(entry.dtype), which resnetc cannot read")
+                }
+                let size = try CheckedSize.elements(entry.shape, bytesEach: width, file: file, field: "tensor '\(name)' with shape")
+                let offsets = entry.dataOffsets
+                guard offsets.count == 2, offsets[0] >= 0, offsets[0] <= offsets[1] else {
+                    throw RuntimeError("\(file): tensor '\(name)' has data_offsets \(offsets); expected [begin, end] with 0 ≤ begin ≤ end")
+                }
+                guard offsets[1] <= dataLength else {
+                    throw RuntimeError("\(file): tensor '\(name)' (\(entry.dtype) \(entry.shape)) claims bytes \(offsets[0])..<\(offsets[1]) "
+                                       + "of \(dataLength) data bytes; the file is truncated or corrupt")
+                }
+                guard offsets[1] - offsets[0] == size.bytes else {
+                    throw RuntimeError("\(file): tensor '\(name)' (\(entry.dtype) \(entry.shape)) needs \(size.bytes) bytes "
+                                       + "but its data_offsets \(offsets[0])..<\(offsets[1]) hold \(offsets[1] - offsets[0])")
+                }
+                tensors.append(Tensor(name: name, dtype: entry.dtype, shape: entry.shape, range: offsets[0]..<offsets[1]))
+            }
+            var covered = 0
+            for tensor in tensors.sorted(by: { ($0.range.lowerBound, $0.range.upperBound) < ($1.range.lowerBound, $1.range.upperBound) }) {
+                guard tensor.range.lowerBound >= covered else {
+                    throw RuntimeError("\(file): tensor '\(tensor.name)' (bytes \(tensor.range)) overlaps the tensor before it, which ends at byte \(covered)")
+                }
+                guard tensor.range.lowerBound == covered else {
+                    throw RuntimeError("\(file): data bytes \(covered)..<\(tensor.range.lowerBound) belong to no tensor; the header is corrupt")
+                }
+                covered = tensor.range.upperBound
+            }
+            guard covered == dataLength else {
+                throw RuntimeError("\(file): data bytes \(covered)..<\(dataLength) belong to no tensor; the header is corrupt")
+            }
+        }
+    }
+
+    /// The JSON header as written: tensor entries by name and the optional `__metadata__` map.
+    private struct Header: Decodable {
+        var tensors: [String: TensorEntry] = [:]
+        var metadata: [String: String] = [:]
+
+        /// Any key of the header object: tensor names are the file's own.
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: Key.self)
+            for key in container.allKeys {
+                if key.stringValue == "__metadata__" {
+                    do { metadata = try container.decode([String: String].self, forKey: key) } catch {
+                        throw HeaderProblem(message: "the header's __metadata__ is not a map of strings to strings (\(HeaderProblem.reason(error)))")
+                    }
+                } else {
+                    do { tensors[key.stringValue] = try container.decode(TensorEntry.self, forKey: key) } catch {
+                        throw HeaderProblem(message: "tensor '\(key.stringValue)' has a malformed header entry (\(HeaderProblem.reason(error))); "
+                                            + "expected {\"dtype\": string, \"shape\": [integers], \"data_offsets\": [begin, end]}")
+                    }
+                }
+            }
+        }
+    }
+
+    /// One tensor's header entry, unchecked.
+    private struct TensorEntry: Decodable {
+        var dtype: String
+        var shape: [Int]
+        var dataOffsets: [Int]
+
+        enum CodingKeys: String, CodingKey {
+            case dtype, shape
+            case dataOffsets = "data_offsets"
+        }
+    }
+
+    /// A header entry of the wrong form, said in words.
+    private struct HeaderProblem: Error {
+        var message: String
+
+        /// A decoding error as a short phrase ("'shape.Index 0' is not Int", "no 'dtype'").
+        static func reason(_ error: Error) -> String {
+            func path(_ context: DecodingError.Context) -> String { context.codingPath.dropFirst().map(\.stringValue).joined(separator: ".") }
+            switch error {
+            case DecodingError.keyNotFound(let key, _): return "no '\(key.stringValue)'"
+            case DecodingError.typeMismatch(let type, let context): return "'\(path(context))' is not \(type)"
+            case DecodingError.valueNotFound(let type, let context): return "'\(path(context))' is null, not \(type)"
+            case DecodingError.dataCorrupted(let context):
+                let underlying = context.underlyingError.map { " (\($0.localizedDescription))" } ?? ""
+                return context.debugDescription + underlying
+            default: return "\(error)"
+            }
+        }
     }
 }

@@ -7,6 +7,8 @@ import ResNetDiagnostics
 public struct SpecLoader: Sendable {
     /// Longest `extends:` chain followed before assuming a mistake.
     public static let maxExtendsDepth = 16
+    /// Largest spec file read; a spec is a page of YAML, so anything near this is a mistake.
+    public static let maxSpecBytes = 16 << 20
 
     public var overrides: [SpecOverride]
 
@@ -55,9 +57,9 @@ public struct SpecLoader: Sendable {
     private func readResolvingExtends(_ file: String, chain: [String], sources: inout [String: String]) throws(DiagnosticError) -> YAMLNode {
         let bytes: [UInt8]
         do {
-            bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
+            bytes = [UInt8](try FileBytes.read(file, what: "spec", limit: Self.maxSpecBytes))
         } catch {
-            throw DiagnosticError(.error(at: nil, "cannot read spec '\(file)': \(Self.reason(error))"))
+            throw DiagnosticError(.error(at: nil, "\(error)"))
         }
         sources[file] = String(decoding: bytes, as: UTF8.self)
         var tree = try YAMLReader(file: file).read(bytes: bytes)
@@ -92,31 +94,29 @@ public struct SpecLoader: Sendable {
 
     /// Overlays `top` on `base`: mappings merge key by key, a null removes the base's key (so a
     /// derived spec can drop `iterations` to give `epochs`), anything else replaces.
+    /// Keys are unique per mapping (the reader rejects duplicates), so one index finds each.
     static func merge(_ top: YAMLNode, over base: YAMLNode) -> YAMLNode {
-        guard case let .mapping(topPairs) = top.value, case var .mapping(merged) = base.value else { return top }
+        guard case let .mapping(topPairs) = top.value, case let .mapping(basePairs) = base.value else { return top }
+        var merged: [(key: YAMLNode, value: YAMLNode)?] = basePairs
+        var position: [String?: Int] = [:]
+        for (i, pair) in basePairs.enumerated() { position[pair.key.scalarText] = i }
         for (key, value) in topPairs {
-            let existing = merged.firstIndex { $0.key.scalarText == key.scalarText }
-            switch (existing, value.isNull) {
-            case (let i?, true): merged.remove(at: i)
-            case (let i?, false): merged[i] = (key, merge(value, over: merged[i].value))
-            case (nil, _): merged.append((key, value))
+            switch (position[key.scalarText], value.isNull) {
+            case (let i?, true):
+                merged[i] = nil
+                position[key.scalarText] = nil
+            case (let i?, false):
+                merged[i] = (key, merge(value, over: merged[i]!.value))
+            case (nil, _):
+                position[key.scalarText] = merged.count
+                merged.append((key, value))
             }
         }
-        return YAMLNode(.mapping(merged), at: top.location)
+        return YAMLNode(.mapping(merged.compactMap { $0 }), at: top.location)
     }
 
     static func stem(of file: String) -> String {
         URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
-    }
-
-    private static func reason(_ error: Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
-           let code = POSIXErrorCode(rawValue: Int32(underlying.code)) {
-            return String(cString: strerror(code.rawValue))
-        }
-        if nsError.domain == NSCocoaErrorDomain, nsError.code == NSFileReadNoSuchFileError { return "no such file" }
-        return nsError.localizedDescription
     }
 
     private static func sourceOrder(_ a: Diagnostic, _ b: Diagnostic) -> Bool {
