@@ -19,6 +19,8 @@ let package = Package(
         ),
         // zlib from the system package zlib1g-dev, to read gzipped IDX datasets.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // OpenSSL's libcrypto from the system package libssl-dev, for the SHA-256 behind the compile cache.
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // Source locations, diagnostics and their rendering, shared by every stage.
         .target(name: "ResNetDiagnostics"),
         // YAML -> typed ModelSpec with located diagnostics, `extends:` and `--set` overrides.
@@ -32,7 +34,7 @@ let package = Package(
         // The naive interpreter that defines every op; generated code is tested against it.
         .target(name: "ResNetReference", dependencies: ["ResNetIR"]),
         // C toolchain driver, dlopen, weight and array formats, initialisation, artifacts.
-        .target(name: "ResNetRuntime", dependencies: ["ResNetIR", "ResNetCodegen", "ResNetPasses", "ResNetSpec", "CZlib"]),
+        .target(name: "ResNetRuntime", dependencies: ["ResNetIR", "ResNetCodegen", "ResNetPasses", "ResNetSpec", "CZlib", "CCrypto"]),
         // The command-line tool: one file per subcommand.
         .executableTarget(
             name: "resnetc",

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libyaml-dev zlib1g-dev dataset-fashion-mnist gcc pkg-config python3)
+packages=(libyaml-dev zlib1g-dev libssl-dev dataset-fashion-mnist gcc pkg-config python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -2,6 +2,7 @@ import Foundation
 
 /// Finds and runs the host C compiler on generated code, caching shared libraries by a hash of
 /// the source, the flags and the compiler's identity, so recompiling an unchanged model is free.
+/// The cache's layout and checks are CompileCache's; starting the compiler is ChildProcess's.
 public struct CCompiler: Sendable {
     /// Flags used unless the caller or RESNETC_CFLAGS says otherwise.
     public static let defaultFlags = ["-O3", "-march=native", "-fopenmp", "-Wall", "-Wextra"]
@@ -22,8 +23,9 @@ public struct CCompiler: Sendable {
         }
         executable = found
         self.flags = flags ?? environment["RESNETC_CFLAGS"].map { $0.split(separator: " ").map(String.init) } ?? Self.defaultFlags
-        let home = environment["HOME"] ?? NSTemporaryDirectory()
-        cacheDirectory = environment["RESNETC_CACHE"] ?? (environment["XDG_CACHE_HOME"] ?? home + "/.cache") + "/resnetc"
+        func nonEmpty(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        let home = nonEmpty("HOME") ?? NSTemporaryDirectory()
+        cacheDirectory = nonEmpty("RESNETC_CACHE") ?? (nonEmpty("XDG_CACHE_HOME") ?? home + "/.cache") + "/resnetc"
     }
 
     /// The compiler's `--version` banner; part of the cache key, so a new compiler rebuilds.
@@ -33,7 +35,8 @@ public struct CCompiler: Sendable {
     }
 
     /// Compiles model.c (with model.h beside it) into a shared library, reusing the cached one
-    /// when source, flags and compiler are unchanged. Returns the library path and whether it came from cache.
+    /// when source, flags and compiler are unchanged and the cached file is intact (see
+    /// CompileCache). Returns the library path and whether it came from cache.
     public func compileSharedLibrary(source: String, header: String, headerName: String = "model.h",
                                      extraFlags: [String] = []) throws -> (path: String, cached: Bool) {
         var hasher = SHA256()
@@ -42,45 +45,54 @@ public struct CCompiler: Sendable {
             hasher.update([0])
         }
         let key = hasher.finalizeHex()
-        let library = "\(cacheDirectory)/\(key).so"
-        if FileManager.default.fileExists(atPath: library) { return (library, true) }
-        try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
-        let work = "\(cacheDirectory)/build-\(key)-\(ProcessInfo.processInfo.processIdentifier)"
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        try source.write(toFile: "\(work)/model.c", atomically: true, encoding: .utf8)
-        try header.write(toFile: "\(work)/\(headerName)", atomically: true, encoding: .utf8)
-        let arguments = flags + extraFlags + ["-shared", "-fPIC", "-o", "\(work)/model.so", "\(work)/model.c", "-lm"]
-        let result = try run(executable, arguments)
-        guard result.status == 0 else {
+        let cache = CompileCache(directory: cacheDirectory)
+        cache.removeAbandonedFiles()
+        if let library = cache.library(for: key) { return (library, true) }
+        do {
+            return (try build(source: source, header: header, headerName: headerName, extraFlags: extraFlags, into: cache, as: key), false)
+        } catch let error as RuntimeError where error.message.contains("No space left on device") {
             throw RuntimeError("""
-                the C compiler failed (exit \(result.status)):
+                \(error.message)
+                  hint: the file system holding the compile cache \(cacheDirectory) is full; free some space or set RESNETC_CACHE to a directory elsewhere
+                """)
+        }
+    }
+
+    /// Compiles in a fresh build directory, checks that what the compiler wrote is a complete
+    /// shared object (a compiler can exit 0 and still leave garbage or a truncated file, for
+    /// instance on a full disk), and only then stores it in the cache as `key`.
+    private func build(source: String, header: String, headerName: String, extraFlags: [String],
+                       into cache: CompileCache, as key: String) throws -> String {
+        let work = try cache.makeBuildDirectory(for: key)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try AtomicFile.writeNew(Data(source.utf8), to: "\(work)/model.c")
+        try AtomicFile.writeNew(Data(header.utf8), to: "\(work)/\(headerName)")
+        let output = "\(work)/model.so"
+        let arguments = flags + extraFlags + ["-shared", "-fPIC", "-o", output, "\(work)/model.c", "-lm"]
+        let result = try ChildProcess.run(executable, arguments)
+        guard !result.signalled, result.status == 0 else {
+            throw RuntimeError("""
+                the C compiler failed (\(result.ending)):
                   \(([executable] + arguments).joined(separator: " "))
                 \(result.output)
                 """)
         }
-        if rename("\(work)/model.so", library) != 0 {
-            throw RuntimeError("cannot move the compiled library to \(library): \(String(cString: strerror(errno)))")
+        func invalid(_ reason: String) -> RuntimeError {
+            RuntimeError("the C compiler '\(executable)' exited 0 but wrote an invalid library \(output): \(reason); nothing was cached")
         }
-        return (library, false)
+        guard let library = FileManager.default.contents(atPath: output) else { throw invalid("there is no file there") }
+        if let problem = ELFSharedObject.problem(in: library) { throw invalid(problem) }
+        return try cache.store(output, contents: library, as: key)
     }
 
-    /// Runs a command, returning its exit status and combined output.
+    /// Runs a command, returning its exit status and combined output; the command is killed if
+    /// resnetc dies before it ends (see ChildProcess).
     public func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do { try process.run() } catch {
-            throw RuntimeError("cannot run \(executable): \(error.localizedDescription)")
-        }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = try ChildProcess.run(executable, arguments)
+        return (result.status, result.output)
     }
 
+    /// Where the shell would find `command` on `path` (a PATH value); a name with a slash is taken as it is.
     static func which(_ command: String, path: String) -> String? {
         if command.contains("/") { return FileManager.default.isExecutableFile(atPath: command) ? command : nil }
         for directory in path.split(separator: ":") {
