@@ -11,6 +11,7 @@ public enum Evaluator {
     }
 
     public static func evaluate(_ model: CompiledModel, on data: LabeledImages, mean: [Float], std: [Float], batch: Int) throws -> Result {
+        guard data.count > 0 else { throw RuntimeError("there are no images to evaluate") }
         let classes = model.outputFloats
         var top1 = 0, top5 = 0
         var loss = 0.0
@@ -18,6 +19,9 @@ public enum Evaluator {
         while start < data.count {
             let indices = start..<min(start + batch, data.count)
             let logits = try model.forward(data.normalizedBatch(indices, mean: mean, std: std), count: indices.count)
+            if let bad = logits.firstIndex(where: { !$0.isFinite }) {
+                throw RuntimeError("the logits of test image \(start + bad / classes) are not finite (\(logits[bad])): the weights or the normalisation overflow float32")
+            }
             for (row, index) in indices.enumerated() {
                 let scores = logits[(row * classes)..<((row + 1) * classes)]
                 let label = Int(data.labels[index])

@@ -23,8 +23,9 @@ typedef int32_t v8i __attribute__((vector_size(32)));
 RC_INLINE v8f v8_load(const float *p) { v8f v; memcpy(&v, p, sizeof v); return v; }
 RC_INLINE void v8_store(float *p, v8f v) { memcpy(p, &v, sizeof v); }
 RC_INLINE v8f v8_zero(void) { v8f z = {0, 0, 0, 0, 0, 0, 0, 0}; return z; }
-RC_INLINE v8f v8_relu(v8f x) { return (v8f)((v8i)x & (v8i)(x > v8_zero())); }
-RC_INLINE v8f v8_max(v8f a, v8f b) { v8i gt = (v8i)(a > b); return (v8f)(((v8i)a & gt) | ((v8i)b & ~gt)); }
+/* ReLU and max keep NaN (as PyTorch does): a NaN from bad weights or inputs must reach the logits, not turn into 0. */
+RC_INLINE v8f v8_relu(v8f x) { return (v8f)((v8i)x & ~(v8i)(x < v8_zero())); }
+RC_INLINE v8f v8_max(v8f a, v8f b) { v8i keep = (v8i)(a > b) | (v8i)(a != a); return (v8f)(((v8i)a & keep) | ((v8i)b & ~keep)); }
 
 /* Convolution, one register tile: TW output pixels (ow0 ... ow0+TW-1) of output row oh, for one
  * block of eight output channels. in_img is one image, NCHWc with ICB input blocks; w_blk holds
@@ -198,7 +199,7 @@ RC_INLINE void rc_batch_norm(int n, const float *in, const float *gamma, const f
 RC_INLINE void rc_relu(int n, const float *in, float *out, const int E)
 {
 #pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < (size_t)n * E; i++) out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+    for (size_t i = 0; i < (size_t)n * E; i++) out[i] = in[i] < 0.0f ? 0.0f : in[i];
 }
 
 RC_INLINE void rc_add(int n, const float *a, const float *b, float *out, const int E)
