@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what the tests need, runs the Swift tests, checks every spec in
-# specs/, and runs the PyTorch cross-check (which skips itself when torch is not installed).
+# specs/, resumes a killed run, tries every user error, and runs the PyTorch cross-check (which
+# skips itself when torch is not installed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -35,12 +36,24 @@ run=(.build/release/resnetc run specs/fashion-resnet20.yaml --limit 1024 --test-
 "${run[@]}" --out "$work/straight" > "$work/straight.log"
 "${run[@]}" --out "$work/killed" > "$work/killed.log" &
 pid=$!
-while [ "$( (wc -l < "$work/killed/metrics.csv") 2>/dev/null || echo 0)" -lt 3 ]; do sleep 0.2; done
-sleep 1
-kill -9 "$pid"; wait "$pid" 2>/dev/null || true
+# Kill it once its second epoch is saved (header + 2 rows), waiting 10 minutes at most.
+for ((i = 0; i < 3000; i++)); do
+  [ "$( (wc -l < "$work/killed/metrics.csv") 2>/dev/null || echo 0)" -ge 3 ] && break
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.2
+done
+sleep 0.3
+kill -9 "$pid" 2>/dev/null || true
+set +e; wait "$pid"; status=$?; set -e
+if [ "$status" -ne 137 ] || [ -e "$work/killed/weights.safetensors" ]; then
+  echo "the run to be killed was not interrupted by kill -9 (exit $status):"; cat "$work/killed.log"; exit 1
+fi
+rows=$(($(wc -l < "$work/killed/metrics.csv") - 1))
 "${run[@]}" --out "$work/killed" --resume > "$work/resumed.log"
 cmp "$work/straight/weights.safetensors" "$work/killed/weights.safetensors"
-echo "resume after kill -9: $(grep -c '' "$work/killed/metrics.csv") metrics lines, weights identical to the uninterrupted run"
+# Every metrics row but its wall-clock seconds is the same too, and no row is duplicated.
+cmp <(cut -d, -f1-8 "$work/straight/metrics.csv") <(cut -d, -f1-8 "$work/killed/metrics.csv")
+echo "resume after kill -9 (killed with $rows epochs saved): weights and metrics identical to the uninterrupted run"
 # A diverging run stops with the iteration and the checkpoint situation named, exit 1.
 set +e
 out=$(.build/release/resnetc run specs/fashion-resnet20.yaml --limit 512 --test-limit 100 --epochs 2 --set train.lr=1e6 --set train.warmup=null --out "$work/nan" 2>&1)
@@ -50,4 +63,6 @@ if [ "$status" -ne 1 ] || ! grep -qE "the loss is .* at iteration [0-9]+" <<<"$o
   echo "a diverging run should stop with exit 1 naming the iteration, got exit $status:"; echo "$out"; exit 1
 fi
 echo "diverging run stopped: $(grep -oE 'the loss is .* at iteration [0-9]+' <<<"$out")"
+# Every user mistake ends in a message, never a signal, and leaves the user's files alone.
+scripts/test_user_errors.sh .build/release/resnetc
 python3 scripts/crosscheck_torch.py --resnetc .build/release/resnetc

@@ -1,4 +1,5 @@
 import Foundation
+import ResNetDiagnostics
 import ResNetIR
 
 /// What `resnetc compile` writes: model.c, model.h, the shared library, the packed weights and a
@@ -10,8 +11,12 @@ public enum Artifact {
 
     /// The artifact's description: what was compiled, how, and the sizes a loader checks.
     public struct Manifest: Codable, Sendable {
-        public var format = "resnetc-artifact"
-        public var version = 1
+        /// What `format` and `version` must say for a directory to be recognised as an artifact.
+        public static let format = "resnetc-artifact", version = 2
+        public var format = Manifest.format
+        public var version = Manifest.version
+        /// The C ABI of libmodel.so (`rc_abi_version`).
+        public var abi = CompiledModel.abiVersion
         public var name: String
         /// SHA-256 of the lowered IR text: equal specs give equal hashes whatever their spelling.
         public var specHash: String
@@ -44,7 +49,7 @@ public enum Artifact {
         }
 
         enum CodingKeys: String, CodingKey {
-            case format, version, name, overrides, compiler, flags, kernels, arena, params, macs, input, outputs, weights
+            case format, version, abi, name, overrides, compiler, flags, kernels, arena, params, macs, input, outputs, weights
             case specHash = "spec_sha256", specFile = "spec_file", compileSeconds = "compile_seconds", libraryCached = "library_cached"
             case arenaBytesPerImage = "arena_bytes_per_image", unplannedBytesPerImage = "unplanned_bytes_per_image"
             case trainingArenaBytesPerImage = "training_arena_bytes_per_image"
@@ -77,41 +82,73 @@ public enum Artifact {
         return cleaned.allSatisfy({ $0 == "." }) ? "model" : cleaned
     }
 
-    public static func isArtifact(_ path: String) -> Bool {
+    /// Every file `write` puts in an artifact; a directory holding anything else is not one.
+    public static let fileNames: Set<String> = ["model.c", "model.h", libraryName, weightsName, manifestName]
+
+    /// Why `path` is not an artifact resnetc may replace, or nil if it is one: a directory whose
+    /// manifest decodes with this format and version and which holds only the files resnetc
+    /// writes. Recognised by content, never by a file name alone, so a project folder that
+    /// happens to hold a `manifest.json` (or a real artifact a user added files to) is refused.
+    public static func notReplaceableReason(_ path: String) -> String? {
         var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
-            && FileManager.default.fileExists(atPath: "\(path)/\(manifestName)")
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return "it does not exist" }
+        guard isDirectory.boolValue else { return "it is a file, not a directory" }
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: path) } catch {
+            return "its contents cannot be listed (\(error.localizedDescription))"
+        }
+        let foreign = names.filter { !fileNames.contains($0) }.sorted()
+        if !foreign.isEmpty {
+            let shown = foreign.prefix(5).joined(separator: ", ") + (foreign.count > 5 ? ", …" : "")
+            return "it holds files resnetc did not write (\(shown))"
+        }
+        guard let data = try? FileBytes.read("\(path)/\(manifestName)", what: "manifest"),
+              let manifest = try? JSONDecoder().decode(Manifest.self, from: data),
+              manifest.format == Manifest.format, manifest.version == Manifest.version else {
+            return "it has no resnetc manifest (\(manifestName) with format \"\(Manifest.format)\", version \(Manifest.version))"
+        }
+        return nil
     }
 
     public static func write(to directory: String, build: InferenceBuild, packed: [Float], manifest: Manifest) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let manifestData = try encoder.encode(manifest)
-        try AtomicFile.writeDirectory(at: directory, replaceable: isArtifact) { staging in
-            try build.source.c.write(toFile: "\(staging)/model.c", atomically: false, encoding: .utf8)
-            try build.source.header.write(toFile: "\(staging)/model.h", atomically: false, encoding: .utf8)
-            try FileManager.default.copyItem(atPath: build.library, toPath: "\(staging)/\(libraryName)")
-            try packed.withUnsafeBytes { Data($0) }.write(to: URL(fileURLWithPath: "\(staging)/\(weightsName)"))
-            try manifestData.write(to: URL(fileURLWithPath: "\(staging)/\(manifestName)"))
+        try AtomicFile.writeDirectory(at: directory, refusal: notReplaceableReason) { staging in
+            let files: [(String, Data)] = [
+                ("model.c", Data(build.source.c.utf8)), ("model.h", Data(build.source.header.utf8)),
+                (libraryName, try FileBytes.read(build.library, what: "compiled library")),
+                (weightsName, packed.withUnsafeBytes { Data($0) }), (manifestName, manifestData),
+            ]
+            for (name, data) in files {
+                try AtomicFile.writeNew(data, to: "\(staging)/\(name)", reportingAs: "\(directory)/\(name)")
+            }
         }
     }
 
     /// Loads an artifact directory: its manifest, its library, its packed weights.
     public static func load(_ directory: String, maxBatch: Int) throws -> (model: CompiledModel, manifest: Manifest) {
         let manifestPath = "\(directory)/\(manifestName)"
-        guard let data = FileManager.default.contents(atPath: manifestPath) else { throw RuntimeError("cannot read \(manifestPath)") }
+        let data = try FileBytes.read(manifestPath, what: "manifest")
         let manifest: Manifest
         do { manifest = try JSONDecoder().decode(Manifest.self, from: data) } catch {
             throw RuntimeError("\(manifestPath) is not a resnetc manifest: \(error)")
         }
+        guard manifest.format == Manifest.format, manifest.version == Manifest.version, manifest.abi == CompiledModel.abiVersion else {
+            throw RuntimeError("\(manifestPath) describes a \(manifest.format) version \(manifest.version), ABI \(manifest.abi); this resnetc reads "
+                               + "\(Manifest.format) version \(Manifest.version), ABI \(CompiledModel.abiVersion): compile the spec again")
+        }
         let model = try CompiledModel(library: "\(directory)/\(libraryName)")
         let weightsPath = "\(directory)/\(weightsName)"
-        guard let weights = FileManager.default.contents(atPath: weightsPath) else { throw RuntimeError("cannot read \(weightsPath)") }
+        let weights = try FileBytes.read(weightsPath, what: "packed weights")
         guard weights.count == model.packedFloatCount * 4 else {
             throw RuntimeError("\(weightsPath) holds \(weights.count) bytes; the library expects \(model.packedFloatCount * 4) (truncated?)")
         }
         var packed = [Float](repeating: 0, count: model.packedFloatCount)
         _ = packed.withUnsafeMutableBytes { weights.copyBytes(to: $0) }
+        if let bad = packed.firstIndex(where: { !$0.isFinite }) {
+            throw RuntimeError("\(weightsPath): packed weight \(bad) is \(packed[bad]); the artifact is corrupt, compile it again")
+        }
         try model.load(packed: packed, maxBatch: maxBatch)
         return (model, manifest)
     }

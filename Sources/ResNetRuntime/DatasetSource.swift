@@ -68,8 +68,11 @@ public struct DatasetSource: Sendable, Equatable {
         }
     }
 
-    /// Checks that images fit the spec's input and classes.
-    public func check(_ images: LabeledImages, input: InputShape, classes: Int) throws {
+    /// Checks that a split has images and that they fit the spec's input and classes.
+    public func check(_ images: LabeledImages, training: Bool, input: InputShape, classes: Int) throws {
+        guard images.count > 0 else {
+            throw RuntimeError("the \(training ? "training" : "test") split of \(dataset.rawValue) in '\(directory)' holds no images")
+        }
         guard images.channels == input.channels, images.height == input.height, images.width == input.width else {
             throw RuntimeError("\(dataset.rawValue) images are \(images.channels)×\(images.height)×\(images.width); "
                                + "the spec's input is \(input.channels)×\(input.height)×\(input.width)")

@@ -1,9 +1,12 @@
 import Foundation
+import ResNetDiagnostics
 
-/// `metrics.csv` of a run: one row per epoch (and per evaluation), appended and flushed as it is
-/// written so that a killed run keeps every finished row, and continued by a resumed run.
-public struct MetricsLog {
+/// `metrics.csv` of a run: one row per epoch. The rows travel inside each checkpoint and the
+/// file is rewritten atomically from them after the checkpoint is safe, so the file never holds
+/// a row whose state was not saved, and a resumed run starts from exactly the saved rows.
+public struct MetricsLog: Sendable, Equatable {
     public static let columns = ["iteration", "epoch", "lr", "train_loss", "train_error", "test_loss", "test_error", "test_top5_error", "seconds"]
+    static let header = columns.joined(separator: ",")
 
     /// One row; errors are fractions, absent values are written empty.
     public struct Row: Sendable, Equatable {
@@ -37,34 +40,38 @@ public struct MetricsLog {
         }
     }
 
-    public let path: String
+    /// The data lines, each as written (header excluded).
+    public private(set) var lines: [String] = []
 
-    /// Opens the log, writing the header if the file is new; an existing file must have the same columns.
-    public init(path: String) throws {
-        self.path = path
-        let header = Self.columns.joined(separator: ",")
-        if let existing = FileManager.default.contents(atPath: path), !existing.isEmpty {
-            let first = String(decoding: existing.prefix { $0 != 0x0A }, as: UTF8.self)
-            guard first == header else {
-                throw RuntimeError("\(path) exists with columns '\(first)'; expected '\(header)' (move it away or choose another --out)")
-            }
-        } else {
-            try AtomicFile.write(Data((header + "\n").utf8), to: path)
+    public init() {}
+
+    /// Reads the text of a metrics file (from a checkpoint or a run directory); the header must match.
+    public init(csv text: String, file: String) throws {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        guard let first = lines.first else { return }
+        guard first == Self.header else {
+            throw RuntimeError("\(file) has columns '\(first.prefix(200))'; expected '\(Self.header)'")
         }
+        lines.removeFirst()
+        if let bad = lines.firstIndex(where: { $0.split(separator: ",", omittingEmptySubsequences: false).count != Self.columns.count }) {
+            throw RuntimeError("\(file): row \(bad + 1) does not have \(Self.columns.count) columns")
+        }
+        self.lines = lines
     }
 
-    /// Appends a row and flushes it to disk.
-    public func append(_ row: Row) throws {
-        guard let handle = FileHandle(forWritingAtPath: path) else { throw RuntimeError("cannot append to \(path)") }
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data((row.csv + "\n").utf8))
-        try handle.synchronize()
-    }
+    public mutating func append(_ row: Row) { lines.append(row.csv) }
 
-    /// The rows already written (for resuming and for tests).
-    public func rows() throws -> [[String]] {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-        return text.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    /// The whole file: header and rows.
+    public var csv: String { ([Self.header] + lines).map { $0 + "\n" }.joined() }
+
+    /// The rows split into fields.
+    public var rows: [[String]] { lines.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) } }
+
+    /// Replaces `path` with this log, atomically.
+    public func write(to path: String) throws { try AtomicFile.write(Data(csv.utf8), to: path) }
+
+    /// Reads a metrics file.
+    public static func read(_ path: String) throws -> MetricsLog {
+        try MetricsLog(csv: String(decoding: try FileBytes.read(path, what: "metrics"), as: UTF8.self), file: path)
     }
 }

@@ -13,16 +13,17 @@ public final class Trainer {
         public var limit: Int?
         /// Evaluate on the first N test images only (smoke runs, tests).
         public var testLimit: Int?
-        public var resume: Bool
+        /// Start, resume or restart the run in `outputDirectory`.
+        public var mode: RunDirectory.Mode
         public var threads: Int?
         public var seed: Int
 
-        public init(outputDirectory: String, epochs: Int?, limit: Int?, testLimit: Int? = nil, resume: Bool, threads: Int?, seed: Int) {
+        public init(outputDirectory: String, epochs: Int?, limit: Int?, testLimit: Int? = nil, mode: RunDirectory.Mode, threads: Int?, seed: Int) {
             self.outputDirectory = outputDirectory
             self.epochs = epochs
             self.limit = limit
             self.testLimit = testLimit
-            self.resume = resume
+            self.mode = mode
             self.threads = threads
             self.seed = seed
         }
@@ -37,9 +38,7 @@ public final class Trainer {
     let inference: InferenceBuild
     let graphHash: String
 
-    public var checkpointPath: String { options.outputDirectory + "/checkpoint.safetensors" }
-    public var weightsPath: String { options.outputDirectory + "/weights.safetensors" }
-    public var metricsPath: String { options.outputDirectory + "/metrics.csv" }
+    public var weightsPath: String { options.outputDirectory + "/" + RunDirectory.weightsName }
 
     /// Compiles the training step and the inference model for evaluation.
     public init(spec: ModelSpec, forward: Graph, options: Options, compiler: CCompiler) throws {
@@ -66,34 +65,43 @@ public final class Trainer {
         return try Evaluator.evaluate(evaluator, on: data, mean: mean, std: std, batch: 250)
     }
 
-    /// Trains from `initial` weights (or the checkpoint, with `resume`); reports progress to `report`.
+    /// Trains from `initial` weights (or the checkpoint, when resuming); reports progress to `report`.
     public func run(initial: ParameterValues, source: DatasetSource, report: (String, Bool) -> Void) throws -> Evaluator.Result? {
-        try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
+        let directory = try RunDirectory(options.outputDirectory, mode: options.mode)
         let trainSet = try source.load(training: true).prefix(options.limit)
         let testSet = try source.load(training: false).prefix(options.testLimit)
-        try source.check(trainSet, input: spec.input, classes: spec.classes)
+        try source.check(trainSet, training: true, input: spec.input, classes: spec.classes)
+        try source.check(testSet, training: false, input: spec.input, classes: spec.classes)
         let (mean, std) = source.normalization(for: spec)
         let loader = BatchLoader(data: trainSet, batchSize: min(spec.train.batchSize, trainSet.count), mean: mean, std: std,
                                  pad: spec.data.augment.pad, flip: spec.data.augment.flip, seed: UInt64(options.seed))
         var settings = spec.train
         if let epochs = options.epochs { settings.length = .epochs(epochs) }
         let schedule = LearningRate(settings: settings, iterationsPerEpoch: loader.batchesPerEpoch)
+        let recipe = TrainingRecipe(spec: spec, settings: settings, seed: options.seed, dataset: source, trainingImages: trainSet.count)
+        let total = schedule.totalIterations
 
         var iteration = 0
-        if options.resume, FileManager.default.fileExists(atPath: checkpointPath) {
-            let checkpoint = try Checkpoint.read(checkpointPath, graph: forward, graphHash: graphHash)
+        var metrics = MetricsLog()
+        if options.mode == .resume {
+            let checkpoint = try Checkpoint.read(directory.checkpointPath, graph: forward, graphHash: graphHash)
+            try recipe.requireSame(as: checkpoint.recipe, checkpoint: directory.checkpointPath)
+            guard checkpoint.iteration <= total else {
+                throw RuntimeError("\(directory.checkpointPath) is at iteration \(checkpoint.iteration), past this run's \(total) iterations")
+            }
             try training.load(checkpoint.parameters, into: trainer)
-            for (name, velocity) in checkpoint.momentum {
-                guard let p = training.source.parameters.first(where: { $0.name == name }) else { continue }
+            for p in training.source.parameters {
+                guard let velocity = checkpoint.momentum[p.name] else { continue }
                 for (i, v) in velocity.enumerated() { trainer.momentum[p.offset + i] = v }
             }
             iteration = checkpoint.iteration
-            report("resuming \(checkpointPath) at iteration \(iteration) (epoch \(iteration / loader.batchesPerEpoch + 1))", true)
+            metrics = checkpoint.metrics
+            try metrics.write(to: directory.metricsPath)
+            report(iteration == total ? "the run in \(directory.path) is complete (\(total) iterations); writing its weights again"
+                   : "resuming \(directory.checkpointPath) at iteration \(iteration) (epoch \(iteration / loader.batchesPerEpoch + 1))", true)
         } else {
             try training.load(initial, into: trainer)
         }
-        let log = try MetricsLog(path: metricsPath)
-        let total = schedule.totalIterations
         let weightDecay = Float(settings.weightDecay)
         var lastResult: Evaluator.Result?
         var logits: [Float] = []
@@ -106,9 +114,7 @@ public final class Trainer {
                 let lr = schedule.rate(at: iteration)
                 let loss = try trainer.step(images: batch.images, labels: batch.labels, logits: &logits)
                 guard loss.isFinite else {
-                    let last = FileManager.default.fileExists(atPath: checkpointPath) ? "the last good checkpoint is \(checkpointPath)" : "no checkpoint was written yet"
-                    throw RuntimeError("the loss is \(loss) at iteration \(iteration + 1) (epoch \(epoch + 1)); training stopped; \(last). "
-                                       + "Try a lower learning rate (train.lr, now \(settings.learningRate)) or a warm-up")
+                    throw diverged("the loss is \(loss) at iteration \(iteration + 1) (epoch \(epoch + 1))", directory: directory, settings: settings)
                 }
                 trainer.sgd(learningRate: Float(lr), momentum: Float(settings.momentum), weightDecay: weightDecay,
                             batchNormWeightDecay: settings.decayBatchNorm ? weightDecay : 0, nesterov: settings.nesterov)
@@ -126,22 +132,38 @@ public final class Trainer {
                               Self.progressBar(done: index + 1, of: loader.batchesPerEpoch), index + 1, loader.batchesPerEpoch,
                               Double(seen) / max(elapsed, 1e-9), lossSum / Double(seen), lr, remaining), false)
             }
+            // Parameters, running statistics and momentum are checked before anything is saved:
+            // a non-finite statistic would otherwise evaluate to plausible-looking numbers.
             let values = ParameterValues(tensors: training.values(of: trainer.parameters))
+            let momentum = ParameterValues(tensors: training.values(of: trainer.momentum))
+            for (kind, region) in [("parameter", values), ("momentum of", momentum)] {
+                if let (name, index, value) = region.firstNonFinite() {
+                    throw diverged("\(kind) '\(name)' is \(value) at index \(index) after iteration \(iteration) (epoch \(epoch + 1))",
+                                   directory: directory, settings: settings)
+                }
+            }
             let result = try evaluate(testSet, mean: mean, std: std)
             lastResult = result
             let seconds = Date().timeIntervalSince(started)
-            try log.append(MetricsLog.Row(iteration: iteration, epoch: epoch + 1, learningRate: schedule.rate(at: max(0, iteration - 1)),
-                                          trainLoss: lossSum / Double(max(1, seen)), trainError: Double(wrong) / Double(max(1, seen)),
+            metrics.append(MetricsLog.Row(iteration: iteration, epoch: epoch + 1, learningRate: schedule.rate(at: max(0, iteration - 1)),
+                                          trainLoss: lossSum / Double(seen), trainError: Double(wrong) / Double(seen),
                                           testLoss: result.loss, testError: 1 - result.top1, testTop5Error: 1 - result.top5, seconds: seconds))
-            let momentum = training.values(of: trainer.momentum)
-            try Checkpoint(parameters: values, momentum: momentum, iteration: iteration, seed: UInt64(options.seed), graphHash: graphHash)
-                .write(to: checkpointPath, graph: forward)
+            try Checkpoint(parameters: values, momentum: momentum.tensors, iteration: iteration, recipe: recipe, graphHash: graphHash, metrics: metrics)
+                .write(to: directory.checkpointPath, graph: forward)
+            try metrics.write(to: directory.metricsPath)
             report(String(format: "epoch %d: train loss %.4f error %.2f%% | test loss %.4f top-1 %.2f%% top-5 %.2f%% | %.1fs",
-                          epoch + 1, lossSum / Double(max(1, seen)), 100 * Double(wrong) / Double(max(1, seen)), result.loss,
+                          epoch + 1, lossSum / Double(seen), 100 * Double(wrong) / Double(seen), result.loss,
                           100 * result.top1, 100 * result.top5, seconds), true)
         }
-        try ParameterValues(tensors: training.values(of: trainer.parameters)).write(safetensors: weightsPath, for: forward)
+        try ParameterValues(tensors: training.values(of: trainer.parameters)).write(safetensors: directory.weightsPath, for: forward)
         return lastResult
+    }
+
+    /// The error that stops a run whose numbers stopped being finite, saying what is kept.
+    private func diverged(_ what: String, directory: RunDirectory, settings: TrainSettings) -> RuntimeError {
+        let last = FileManager.default.fileExists(atPath: directory.checkpointPath)
+            ? "the last good checkpoint is \(directory.checkpointPath)" : "no checkpoint was written yet"
+        return RuntimeError("\(what); training stopped; \(last). Try a lower learning rate (train.lr, now \(settings.learningRate)) or a warm-up")
     }
 
     /// `[=========>          ]`: how much of the epoch is done, 20 characters wide.

@@ -33,6 +33,10 @@ public struct SpecOverride: Sendable {
         path = try Self.parsePath(pathText) { column, message throws(DiagnosticError) in
             throw error(column, message, hint: "a key path looks like 'stem.conv.filters' or 'stages[2].blocks'")
         }
+        if path.first == .key("extends") {
+            throw error(1, "'extends' cannot be overridden with --set: it is resolved while the spec file is read",
+                        hint: "write 'extends: FILE' in a spec of its own and pass that spec")
+        }
         let valueColumn = pathText.count + 1
         let valueText = String(repeating: " ", count: prefix + valueColumn) + text[text.index(after: equals)...]
         value = try YAMLReader(file: source).read(valueText)

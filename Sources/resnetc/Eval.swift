@@ -24,8 +24,8 @@ struct Eval: ParsableCommand {
 
 
     func validate() throws {
-        if batch < 1 { throw ValidationError("--batch must be at least 1") }
-        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        try CountOption.batch.validate(batch)
+        try CountOption.limit.validate(limit)
     }
 
     func run() throws {
@@ -34,7 +34,7 @@ struct Eval: ParsableCommand {
         do {
             let source = try DatasetSource.resolve(argument: data.dataset, spec: spec)
             let test = try source.load(training: false).prefix(limit)
-            try source.check(test, input: spec.input, classes: spec.classes)
+            try source.check(test, training: false, input: spec.input, classes: spec.classes)
             let (mean, std) = source.normalization(for: spec)
             let build = try InferenceBuild.build(graph, compiler: try model.compiler())
             let loaded = try build.load(try model.parameterValues(for: graph, spec: spec), maxBatch: batch).model

@@ -9,11 +9,16 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Weights as safetensors with torchvision names; without it, weights are He-initialised from --seed.")
     var weights: String?
 
-    @Option(help: "Seed for initial weights (without --weights) and, in run, for shuffling and augmentation (default: the spec's seed).")
+    @Option(parsing: .unconditional, help: "Seed for initial weights (without --weights) and, in run, for shuffling and augmentation (default: the spec's seed).")
     var seed: Int?
 
-    @Option(help: ArgumentHelp("C compiler flags (default: $RESNETC_CFLAGS or \(CCompiler.defaultFlags.joined(separator: " "))).", valueName: "flags"))
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("C compiler flags (default: $RESNETC_CFLAGS or \(CCompiler.defaultFlags.joined(separator: " "))).", valueName: "flags"))
     var cflags: String?
+
+    func validate() throws {
+        if let seed, !(0...Int(UInt32.max)).contains(seed) { throw ValidationError("--seed must be from 0 to \(UInt32.max), as the spec's seed") }
+    }
 
     func compiler() throws -> CCompiler {
         try CCompiler(flags: cflags.map { $0.split(separator: " ").map(String.init) })
@@ -34,8 +39,25 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Threads (default: all cores).")
     var threads: Int?
 
-    func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    func validate() throws { try CountOption.threads.validate(threads) }
+}
+
+/// A whole-number option and the range resnetc accepts for it: the generated C takes 32-bit
+/// counts, so anything larger is refused here, by name, before it can overflow.
+struct CountOption {
+    let flag: String
+    let range: ClosedRange<Int>
+
+    static let threads = CountOption(flag: "--threads", range: 1...1024)
+    static let batch = CountOption(flag: "--batch", range: 1...65536)
+    static let epochs = CountOption(flag: "--epochs", range: 1...(1 << 20))
+    static let limit = CountOption(flag: "--limit", range: 1...Int(Int32.max))
+    static let testLimit = CountOption(flag: "--test-limit", range: 1...Int(Int32.max))
+
+    func validate(_ value: Int?) throws {
+        if let value, !range.contains(value) {
+            throw ValidationError("\(flag) must be from \(range.lowerBound) to \(range.upperBound), not \(value)")
+        }
     }
 }
 

@@ -29,14 +29,15 @@ struct Predict: ParsableCommand {
     var batch = 64
 
     func validate() throws {
-        if batch < 1 { throw ValidationError("--batch must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try CountOption.batch.validate(batch)
+        try CountOption.threads.validate(threads)
     }
 
     func run() throws {
         let loaded: CompiledModel
         let inputDims: [Int]
-        if Artifact.isArtifact(model) {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory), isDirectory.boolValue {
             if modelOptions.weights != nil || !overrides.isEmpty {
                 throw fail(RuntimeError("\(model) is a compiled artifact with its weights packed in; --weights and --set apply to specs"))
             }
@@ -55,6 +56,10 @@ struct Predict: ParsableCommand {
         }
         do {
             let images = try NumPyArray.readImages(input, imageDims: inputDims)
+            if let bad = images.values.firstIndex(where: { !$0.isFinite }) {
+                let perImage = inputDims.reduce(1, *)
+                throw RuntimeError("\(input): image \(bad / perImage) holds \(images.values[bad]) at float \(bad % perImage); inputs must be finite")
+            }
             if let threads { loaded.setThreadCount(threads) }
             let logits = try loaded.forward(images.values, count: images.shape[0])
             try AtomicFile.write(NumPyArray(shape: [images.shape[0], loaded.outputFloats], values: logits).serialized(), to: output)

@@ -19,8 +19,11 @@ struct Run: ParsableCommand {
     @Option(help: "Output directory for metrics.csv, checkpoint.safetensors and weights.safetensors (default: runs/<name>).")
     var out: String?
 
-    @Flag(help: "Continue from the checkpoint in --out.")
+    @Flag(help: "Continue the run whose checkpoint is in --out (with the options that started it).")
     var resume = false
+
+    @Flag(help: "Start over in an --out that holds an earlier run, removing its metrics.csv, checkpoint and weights (nothing else).")
+    var restart = false
 
     @Option(help: "Train on the first N training images only.")
     var limit: Int?
@@ -30,9 +33,10 @@ struct Run: ParsableCommand {
 
 
     func validate() throws {
-        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
-        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-        if let testLimit, testLimit < 1 { throw ValidationError("--test-limit must be at least 1") }
+        try CountOption.epochs.validate(epochs)
+        try CountOption.limit.validate(limit)
+        try CountOption.testLimit.validate(testLimit)
+        if resume && restart { throw ValidationError("--resume continues the run in --out, --restart starts it over: give one") }
     }
 
     func run() throws {
@@ -44,7 +48,8 @@ struct Run: ParsableCommand {
             let directory = out ?? "runs/\(Artifact.directoryName(for: spec.name))"
             let seed = model.seed ?? spec.seed
             let trainer = try Trainer(spec: spec, forward: graph, options: .init(outputDirectory: directory, epochs: epochs, limit: limit,
-                                                                                 testLimit: testLimit, resume: resume, threads: data.threads, seed: seed),
+                                                                                 testLimit: testLimit, mode: resume ? .resume : restart ? .restart : .start,
+                                                                                 threads: data.threads, seed: seed),
                                       compiler: try model.compiler())
             var lastPlain = Date.distantPast
             let result = try trainer.run(initial: try model.parameterValues(for: graph, spec: spec), source: source) { line, final in

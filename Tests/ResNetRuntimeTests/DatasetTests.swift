@@ -5,15 +5,6 @@ import TestSupport
 
 /// Dataset readers on files the tests write (good, truncated, corrupt) and on the real data.
 @Suite struct DatasetTests {
-    func temporaryDirectory() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("resnetc-data-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
-    func message(_ body: () throws -> Void) -> String {
-        do { try body(); return "" } catch { return "\(error)" }
-    }
 
     func idx(_ dims: [Int], _ payload: [UInt8]) -> Data {
         var bytes: [UInt8] = [0, 0, 8, UInt8(dims.count)]
@@ -30,7 +21,7 @@ import TestSupport
     }
 
     @Test func readsIDXPlainAndGzipped() throws {
-        let directory = try temporaryDirectory()
+        let directory = try Scratch.directory()
         let pixels = (0..<(3 * 2 * 2)).map { UInt8($0) }
         try idx([3, 2, 2], pixels).write(to: URL(fileURLWithPath: "\(directory)/images"))
         try idx([3], [4, 0, 9]).write(to: URL(fileURLWithPath: "\(directory)/labels"))
@@ -42,43 +33,43 @@ import TestSupport
     }
 
     @Test func namesTheByteOfBrokenIDXFiles() throws {
-        let directory = try temporaryDirectory()
+        let directory = try Scratch.directory()
         try idx([3, 2, 2], Array(repeating: 1, count: 10)).write(to: URL(fileURLWithPath: "\(directory)/short"))
-        #expect(message { _ = try IDXFile.read("\(directory)/short", expectedDimensions: 3) }.contains("truncated"))
+        #expect(Scratch.errorText { _ = try IDXFile.read("\(directory)/short", expectedDimensions: 3) }.contains("truncated"))
         try Data([0, 0, 9, 3, 0]).write(to: URL(fileURLWithPath: "\(directory)/magic"))
-        #expect(message { _ = try IDXFile.read("\(directory)/magic", expectedDimensions: 3) }.contains("bad IDX magic"))
+        #expect(Scratch.errorText { _ = try IDXFile.read("\(directory)/magic", expectedDimensions: 3) }.contains("bad IDX magic"))
         try idx([3, 1, 1], [0, 0, 0]).write(to: URL(fileURLWithPath: "\(directory)/images"))
         try idx([3], [1, 12, 2]).write(to: URL(fileURLWithPath: "\(directory)/labels"))
-        let label = message { _ = try IDXFile.readSplit(images: "\(directory)/images", labels: "\(directory)/labels", classes: 10) }
+        let label = Scratch.errorText { _ = try IDXFile.readSplit(images: "\(directory)/images", labels: "\(directory)/labels", classes: 10) }
         #expect(label.contains("label 12 of record 1 (byte offset 9)"), "\(label)")
-        #expect(message { _ = try IDXFile.read("\(directory)/missing", expectedDimensions: 1) }.contains("\(directory)/missing"))
+        #expect(Scratch.errorText { _ = try IDXFile.read("\(directory)/missing", expectedDimensions: 1) }.contains("\(directory)/missing"))
     }
 
     @Test func reportsTruncatedAndCorruptGzip() throws {
-        let directory = try temporaryDirectory()
+        let directory = try Scratch.directory()
         try idx([100, 10, 10], (0..<10_000).map { UInt8($0 % 251) }).write(to: URL(fileURLWithPath: "\(directory)/images"))
         try gzip("\(directory)/images")
         let full = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/images.gz"))
         try full.prefix(full.count / 2).write(to: URL(fileURLWithPath: "\(directory)/cut.gz"))
-        #expect(message { _ = try IDXFile.read("\(directory)/cut.gz", expectedDimensions: 3) }.contains("truncated gzip"))
+        #expect(Scratch.errorText { _ = try IDXFile.read("\(directory)/cut.gz", expectedDimensions: 3) }.contains("truncated gzip"))
         var corrupt = [UInt8](full)
         for i in 20..<60 { corrupt[i] ^= 0x5A }
         try Data(corrupt).write(to: URL(fileURLWithPath: "\(directory)/bad.gz"))
-        let text = message { _ = try IDXFile.read("\(directory)/bad.gz", expectedDimensions: 3) }
+        let text = Scratch.errorText { _ = try IDXFile.read("\(directory)/bad.gz", expectedDimensions: 3) }
         #expect(text.contains("corrupt gzip") || text.contains("truncated gzip"), "\(text)")
     }
 
     @Test func namesTheRecordOfBrokenCIFARFiles() throws {
-        let directory = try temporaryDirectory()
+        let directory = try Scratch.directory()
         var record = [UInt8](repeating: 7, count: CIFAR10.recordSize)
         record[0] = 3
         try Data(record + record.prefix(100)).write(to: URL(fileURLWithPath: "\(directory)/test_batch.bin"))
-        let truncated = message { _ = try CIFAR10.read(directory: directory, training: false) }
+        let truncated = Scratch.errorText { _ = try CIFAR10.read(directory: directory, training: false) }
         #expect(truncated.contains("record 1 starting at byte offset 3073 is truncated"), "\(truncated)")
         record[0] = 11
         try Data(record + record).write(to: URL(fileURLWithPath: "\(directory)/test_batch.bin"))
-        #expect(message { _ = try CIFAR10.read(directory: directory, training: false) }.contains("record 0 (byte offset 0) has label 11"))
-        #expect(message { _ = try CIFAR10.read(directory: directory, training: true) }.contains("no readable data_batch_1.bin"))
+        #expect(Scratch.errorText { _ = try CIFAR10.read(directory: directory, training: false) }.contains("record 0 (byte offset 0) has label 11"))
+        #expect(Scratch.errorText { _ = try CIFAR10.read(directory: directory, training: true) }.contains("no readable data_batch_1.bin"))
     }
 
     @Test func normalisesPerChannel() {

@@ -19,11 +19,11 @@ import TestSupport
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("resnetc-overfit-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         let source = try DatasetSource(argument: "fashion-mnist")
-        let trainer = try Trainer(spec: spec, forward: graph, options: .init(outputDirectory: out, epochs: nil, limit: 256, testLimit: 500, resume: false,
+        let trainer = try Trainer(spec: spec, forward: graph, options: .init(outputDirectory: out, epochs: nil, limit: 256, testLimit: 500, mode: .start,
                                                                              threads: nil, seed: 1), compiler: try CCompiler())
         _ = try trainer.run(initial: WeightInitializer.initialize(graph, spec: spec, seed: 1), source: source) { _, _ in }
         // Training accuracy as training measures it (batch statistics), over the last epoch.
-        let rows = try MetricsLog(path: out + "/metrics.csv").rows()
+        let rows = try MetricsLog.read(out + "/metrics.csv").rows
         #expect(rows.count == 60)
         let lastTrainError = try #require(Double(rows.last![4]))
         #expect(lastTrainError <= 0.01, "training accuracy in the last epoch: \(1 - lastTrainError)")

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Hostile but realistic use of the release binary: every mistake a user can make must end with
+# exit status 1 (or 64 for a malformed command line) and a sentence naming the file, key or
+# flag, never with a signal, and must leave the user's files as they were.
+# Usage: scripts/test_user_errors.sh [resnetc binary]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+resnetc=$(realpath "${1:-.build/release/resnetc}")
+work=$(mktemp -d)
+mounted=""
+cleanup() { [ -z "$mounted" ] || umount "$mounted" 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+passed=0 failed=0
+
+# expect_failure NAME PATTERN COMMAND...: COMMAND fails with status 1 or 64 and prints PATTERN.
+expect_failure() {
+  local name=$1 pattern=$2 out status
+  shift 2
+  set +e; out=$("$@" 2>&1 </dev/null); status=$?; set -e
+  if [ "$status" -ge 128 ]; then
+    echo "FAIL $name: killed by signal $((status - 128))"; echo "$out" | tail -5; failed=$((failed + 1))
+  elif [ "$status" -ne 1 ] && [ "$status" -ne 64 ] || ! grep -qE -- "$pattern" <<<"$out"; then
+    echo "FAIL $name: exit $status, expected a message matching /$pattern/:"; echo "$out" | tail -5; failed=$((failed + 1))
+  else
+    passed=$((passed + 1))
+  fi
+}
+
+# expect_true NAME COMMAND...: a check on the file system after the failures above.
+expect_true() {
+  local name=$1
+  shift
+  if "$@"; then passed=$((passed + 1)); else echo "FAIL $name"; failed=$((failed + 1)); fi
+}
+
+spec=specs/fashion-resnet20.yaml
+quick=(--limit 256 --test-limit 50 --epochs 1 --threads 2)
+
+# compile -o never deletes what resnetc did not write.
+mkdir -p "$work/app/src" && echo '{}' > "$work/app/manifest.json" && echo x > "$work/app/src/a.js"
+expect_failure "compile into a project folder" "refusing to replace .*src" "$resnetc" compile "$spec" -o "$work/app"
+expect_true "the project folder survives" test -f "$work/app/src/a.js"
+"$resnetc" compile "$spec" -o "$work/artifact" --cflags "-O1" > /dev/null
+echo notes > "$work/artifact/notes.txt"
+expect_failure "compile over an artifact holding a user's file" "notes.txt" "$resnetc" compile "$spec" -o "$work/artifact"
+expect_true "the user's file in the artifact survives" test -f "$work/artifact/notes.txt"
+echo x > "$work/plainfile"
+expect_failure "compile -o a file" "it is a file" "$resnetc" compile "$spec" -o "$work/plainfile"
+
+# A run directory is resumed, restarted or refused; never overwritten, shared or half-resumed.
+"$resnetc" run "$spec" "${quick[@]}" --out "$work/run" > /dev/null
+expect_failure "run twice into one --out" "already holds a run.*--resume.*--restart" "$resnetc" run "$spec" "${quick[@]}" --out "$work/run"
+expect_true "the first run's metrics are untouched" test "$(grep -c '' "$work/run/metrics.csv")" -eq 2
+expect_failure "resume with another batch size" "train.batchSize: 128 in the checkpoint, 64 now" \
+  "$resnetc" run "$spec" "${quick[@]}" --out "$work/run" --resume --set train.batch_size=64
+expect_failure "resume with another seed" "seed: .* in the checkpoint, 5 now" "$resnetc" run "$spec" "${quick[@]}" --out "$work/run" --resume --seed 5
+expect_failure "resume where nothing was saved" "nothing to resume" "$resnetc" run "$spec" "${quick[@]}" --out "$work/empty" --resume
+expect_failure "--out is a file" "in the way" "$resnetc" run "$spec" "${quick[@]}" --out "$work/plainfile"
+"$resnetc" run "$spec" --limit 4096 --test-limit 50 --epochs 20 --threads 1 --out "$work/busy" > /dev/null 2>&1 &
+busy=$!
+for ((i = 0; i < 600; i++)); do [ -s "$work/busy/.resnetc.lock" ] && break; sleep 0.1; done
+expect_failure "two runs on one --out" "in use by another resnetc run" "$resnetc" run "$spec" "${quick[@]}" --out "$work/busy" --restart
+kill -9 "$busy" 2>/dev/null || true
+wait "$busy" 2>/dev/null || true
+"$resnetc" run "$spec" "${quick[@]}" --out "$work/run" --restart > /dev/null
+expect_true "--restart starts over: one metrics row" test "$(grep -c '' "$work/run/metrics.csv")" -eq 2
+
+# NaN and inf never vanish.
+python3 - "$work" <<'PY'
+import json, struct, sys
+work = sys.argv[1]
+data = bytearray(open(f"{work}/run/weights.safetensors", "rb").read())
+n = struct.unpack("<Q", data[:8])[0]
+header = json.loads(data[8:8 + n])
+start = 8 + n + header["fc.weight"]["data_offsets"][0]
+data[start + 12:start + 16] = struct.pack("<f", float("nan"))
+open(f"{work}/nan.safetensors", "wb").write(data)
+magic = b"\x93NUMPY\x01\x00"
+text = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1, 28, 28), }"
+text += " " * (63 - (10 + len(text)) % 64) + "\n"
+values = [0.0] * (2 * 784)
+open(f"{work}/ok.npy", "wb").write(magic + struct.pack("<H", len(text)) + text.encode() + struct.pack(f"<{len(values)}f", *values))
+values[784 + 5] = float("inf")
+open(f"{work}/inf.npy", "wb").write(magic + struct.pack("<H", len(text)) + text.encode() + struct.pack(f"<{len(values)}f", *values))
+import os
+os.makedirs(f"{work}/empty-data")
+for split in ["train", "t10k"]:
+    open(f"{work}/empty-data/{split}-images-idx3-ubyte", "wb").write(struct.pack(">IIII", 0x803, 0, 28, 28))
+    open(f"{work}/empty-data/{split}-labels-idx1-ubyte", "wb").write(struct.pack(">II", 0x801, 0))
+PY
+expect_failure "NaN weights" "fc.weight.*nan" "$resnetc" eval "$spec" --weights "$work/nan.safetensors" --limit 10
+expect_failure "inf in predict's input" "image 1 holds inf" "$resnetc" predict "$work/artifact" --input "$work/inf.npy" --output "$work/y.npy"
+expect_true "no output from a refused predict" test ! -e "$work/y.npy"
+
+# Command-line values that used to be misread or overflow.
+expect_failure "--threads beyond 32 bits" "--threads must be from 1 to" "$resnetc" run "$spec" --threads 99999999999 --out "$work/x"
+expect_failure "--epochs beyond 32 bits" "--epochs must be from 1 to" "$resnetc" run "$spec" --epochs 4294967297 --out "$work/x"
+expect_failure "--batch beyond 32 bits" "--batch must be from 1 to" "$resnetc" predict "$work/artifact" --batch 4294967297 --input x --output y
+expect_failure "a negative seed" "--seed must be from 0" "$resnetc" compile "$spec" --seed -1 -o "$work/x"
+expect_failure "--set extends" "'extends' cannot be overridden" "$resnetc" check "$spec" --set extends=other.yaml
+expect_true "check reads /dev/stdin" "$resnetc" check /dev/stdin < specs/cifar-resnet20.yaml > /dev/null
+expect_failure "an over-long --out name" "File name too long" "$resnetc" run "$spec" "${quick[@]}" --out "$work/$(printf 'a%.0s' {1..300})"
+expect_failure "an empty training split" "holds no images" "$resnetc" run "$spec" "${quick[@]}" --dataset "fashion-mnist:$work/empty-data" --out "$work/x"
+expect_failure "an empty test split" "test split .* holds no images" "$resnetc" eval "$spec" --dataset "fashion-mnist:$work/empty-data"
+
+# Full and read-only disks (needs root to mount a small tmpfs; said and skipped otherwise).
+mkdir -p "$work/small"
+if mount -t tmpfs -o size=1m tmpfs "$work/small" 2>/dev/null; then
+  mounted="$work/small"
+  expect_failure "compile onto a full disk" "No space left on device" "$resnetc" compile "$spec" -o "$work/small/model"
+  expect_true "nothing half-written on the full disk" test -z "$(ls -A "$work/small")"
+  mount -o remount,ro "$work/small"
+  expect_failure "predict onto a read-only disk" "cannot write $work/small/y.npy: Read-only file system" \
+    "$resnetc" predict "$work/artifact" --input "$work/ok.npy" --output "$work/small/y.npy"
+  expect_failure "run onto a read-only disk" "Read-only file system" "$resnetc" run "$spec" "${quick[@]}" --out "$work/small/run"
+else
+  echo "skipped: full and read-only disk cases (mounting a tmpfs needs root)"
+fi
+
+echo "user errors: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
