@@ -54,15 +54,16 @@ cmp "$work/straight/weights.safetensors" "$work/killed/weights.safetensors"
 # Every metrics row but its wall-clock seconds is the same too, and no row is duplicated.
 cmp <(cut -d, -f1-8 "$work/straight/metrics.csv") <(cut -d, -f1-8 "$work/killed/metrics.csv")
 echo "resume after kill -9 (killed with $rows epochs saved): weights and metrics identical to the uninterrupted run"
-# A diverging run stops with the iteration and the checkpoint situation named, exit 1.
+# A diverging run stops with exit 1, naming what stopped being finite (the loss, or a parameter or
+# running statistic, checked every epoch), the iteration and the checkpoint situation.
 set +e
 out=$(.build/release/resnetc run specs/fashion-resnet20.yaml --limit 512 --test-limit 100 --epochs 2 --set train.lr=1e6 --set train.warmup=null --out "$work/nan" 2>&1)
 status=$?
 set -e
-if [ "$status" -ne 1 ] || ! grep -qE "the loss is .* at iteration [0-9]+" <<<"$out"; then
+if [ "$status" -ne 1 ] || ! grep -qE "(the loss|parameter '.*') is .* (at|after) iteration [0-9]+.*training stopped" <<<"$out"; then
   echo "a diverging run should stop with exit 1 naming the iteration, got exit $status:"; echo "$out"; exit 1
 fi
-echo "diverging run stopped: $(grep -oE 'the loss is .* at iteration [0-9]+' <<<"$out")"
+echo "diverging run stopped: $(grep -oE "(the loss|parameter '.*') is .* (at|after) iteration [0-9]+" <<<"$out")"
 # Every user mistake ends in a message, never a signal, and leaves the user's files alone.
 scripts/test_user_errors.sh .build/release/resnetc
 python3 scripts/crosscheck_torch.py --resnetc .build/release/resnetc
