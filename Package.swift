@@ -29,8 +29,10 @@ let package = Package(
         .target(name: "ResNetIR", dependencies: ["ResNetDiagnostics"]),
         // Graph -> graph passes, in the order Pipeline.swift lists them.
         .target(name: "ResNetPasses", dependencies: ["ResNetSpec", "ResNetIR", "ResNetDiagnostics"]),
+        // The hand-written C kernels as real .h files, embedded in the binary at build time.
+        .target(name: "ResNetKernels", resources: [.embedInCode("forward_kernels.h"), .embedInCode("backward_kernels.h")]),
         // Emits the fused, shape-specialised C for a planned graph: model.c and model.h.
-        .target(name: "ResNetCodegen", dependencies: ["ResNetIR"]),
+        .target(name: "ResNetCodegen", dependencies: ["ResNetIR", "ResNetKernels"]),
         // The naive interpreter that defines every op; generated code is tested against it.
         .target(name: "ResNetReference", dependencies: ["ResNetIR"]),
         // C toolchain driver, dlopen, weight and array formats, initialisation, artifacts.

@@ -1,5 +1,6 @@
 import Foundation
 import ResNetIR
+import ResNetKernels
 
 /// The generated C for one planned graph: model.c and model.h, and the layouts a caller needs
 /// to feed it (the raw parameter vector's order, the packed size, the arena size).
@@ -140,7 +141,7 @@ public enum CodeGenerator {
              * \(kernels.count) kernels for \(forward.count / 2 - 1) layers; feature maps are NCHWc (8-channel blocks). */
             #include "model.h"
 
-            \(CPrelude.text)
+            \(KernelSources.forward)
             /* Kernels: one per distinct op and shape. */
 
             \(kernels.map(\.definition).joined(separator: "\n"))

@@ -2,6 +2,14 @@
  * 10 kernels for 4 layers; feature maps are NCHWc (8-channel blocks). */
 #include "model.h"
 
+/* resnetc forward kernels: vector helpers and the generic kernel bodies of inference (and of the
+ * training step's forward pass). Each generated kernel is a thin function that calls one of these
+ * with its shapes as compile-time constants, so the C compiler specialises, unrolls and vectorises
+ * it for that shape. resnetc pastes this file into every model.c; it also compiles on its own
+ * (Tests/KernelTests). */
+#ifndef RC_FORWARD_KERNELS_H
+#define RC_FORWARD_KERNELS_H
+
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -266,6 +274,9 @@ __attribute__((noinline, unused)) static void rc_pack_dense(float *dst, const fl
 {
     memcpy(dst, src, (size_t)count * sizeof(float));
 }
+
+#endif /* RC_FORWARD_KERNELS_H */
+
 /* Kernels: one per distinct op and shape. */
 
 /* input_block_c3x12x12: NCHW -> NCHWc: Nx3x12x12 f32 */

@@ -1,0 +1,9 @@
+/// The hand-written C kernels (forward_kernels.h, backward_kernels.h beside this file), embedded
+/// in the binary at build time, so generated code never depends on files installed next to the
+/// executable. Their text is part of every generated source, and so of the compile-cache key.
+public enum KernelSources {
+    /// Vector helpers and the generic forward kernel bodies, pasted into every model.c and train.c.
+    public static let forward = String(decoding: PackageResources.forward_kernels_h, as: UTF8.self)
+    /// Batch norm on batch statistics and every gradient kernel, pasted into train.c after `forward`.
+    public static let backward = String(decoding: PackageResources.backward_kernels_h, as: UTF8.self)
+}

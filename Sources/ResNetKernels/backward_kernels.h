@@ -1,0 +1,390 @@
+/* resnetc training kernels beyond the forward ones: batch norm on batch statistics and every
+ * gradient op, on NCHWc feature maps (channel blocks of eight, padding lanes kept at zero). Sizes
+ * are run-time arguments here; the convolution forward pass reuses the shape-specialised kernels
+ * of inference. Include forward_kernels.h first. */
+#ifndef RC_BACKWARD_KERNELS_H
+#define RC_BACKWARD_KERNELS_H
+
+/* ---- Training kernels ---- */
+
+/* A batch norm's batch statistics, saved by the forward pass for the running averages and the
+ * backward pass: stats[0..C) the mean, stats[C..2C) 1/sqrt(var + eps), stats[2C..3C) the biased
+ * variance. */
+
+/* y = gamma * (x - mean) * rstd + beta on the batch's own statistics, saved in stats; padding
+ * lanes stay zero. Each image's sum and squared deviations are taken in float over one cached
+ * plane and merged into the batch's in double (Chan's parallel variance): two passes over data
+ * in cache, one over memory, and no E[x^2] - E[x]^2 cancellation. */
+__attribute__((noinline, unused)) static void rc_bn_train(int n, const float *x, const float *gamma, const float *beta, float *y,
+                                                          float *stats, int C, int HW, float eps)
+{
+    const int CB = (C + 7) / 8;
+#pragma omp parallel for schedule(static)
+    for (int cb = 0; cb < CB; cb++) {
+        /* Running (mean, M2) per lane over the images so far, merged image by image. */
+        double mean[8] = {0}, m2[8] = {0};
+        for (int b = 0; b < n; b++) {
+            const float *v = x + ((size_t)b * CB + cb) * HW * 8;
+            v8f s = v8_zero();
+            for (int p = 0; p < HW; p++) s += v8_load(v + p * 8);
+            const v8f image_mean = s / (float)HW;
+            v8f q = v8_zero();
+            for (int p = 0; p < HW; p++) { const v8f d = v8_load(v + p * 8) - image_mean; q += d * d; }
+            const double seen = (double)b * HW, total = seen + HW;
+            for (int l = 0; l < 8; l++) {
+                const double delta = (double)s[l] / HW - mean[l];
+                mean[l] += delta * HW / total;
+                m2[l] += q[l] + delta * delta * seen * HW / total;
+            }
+        }
+        const double count = (double)n * HW;
+        for (int l = 0; l < 8 && cb * 8 + l < C; l++) {
+            const double var = m2[l] / count;
+            stats[cb * 8 + l] = (float)mean[l];
+            stats[C + cb * 8 + l] = (float)(1.0 / sqrt(var + eps));
+            stats[2 * C + cb * 8 + l] = (float)var;
+        }
+        /* y = gamma * ((x - mean) * rstd) + beta, in the order PyTorch rounds it: folding the mean
+         * into a shift (x * scale + shift) rounds differently near zero, where ReLU decides. */
+        v8f scale = v8_zero(), mu = v8_zero(), rstd = v8_zero(), shift = v8_zero();
+        for (int l = 0; l < 8 && cb * 8 + l < C; l++) {
+            const int c = cb * 8 + l;
+            scale[l] = gamma[c];
+            mu[l] = stats[c];
+            rstd[l] = stats[C + c];
+            shift[l] = beta[c];
+        }
+        for (int b = 0; b < n; b++) {
+            const size_t base = ((size_t)b * CB + cb) * HW * 8;
+            for (int p = 0; p < HW; p++) v8_store(y + base + p * 8, scale * ((v8_load(x + base + p * 8) - mu) * rstd) + shift);
+        }
+    }
+}
+
+/* running = (1 - m) * running + m * batch statistic from the saved stats (the variance made
+ * unbiased, as PyTorch keeps it). */
+__attribute__((noinline, unused)) static void rc_bn_running(int n, const float *stats, float *running, int C, int HW, float momentum, int variance)
+{
+    const double count = (double)n * HW;
+    for (int c = 0; c < C; c++) {
+        const double batch = variance ? stats[2 * C + c] * count / (count > 1 ? count - 1 : 1) : stats[c];
+        running[c] = (float)((1.0 - momentum) * running[c] + momentum * batch);
+    }
+}
+
+/* The gradient that reaches batch norm's output: gy, or with a fused ReLU (y != NULL, the
+ * ReLU's output) gy where y > 0. */
+RC_INLINE v8f rc_masked_gradient(const float *gy, const float *y, size_t i)
+{
+    const v8f g = v8_load(gy + i);
+    if (!y) return g;
+    return (v8f)((v8i)g & (v8i)(v8_load(y + i) > v8_zero()));
+}
+
+/* The reductions of batch norm's backward pass, over batch and space per channel:
+ * dgamma = sum(g * xhat) and dbeta = sum(g) (either may be NULL; x and stats are read only for
+ * dgamma); g as rc_masked_gradient gives it.
+ * Each image's sums in float vectors, the sum over images in double. */
+__attribute__((noinline, unused)) static void rc_bn_backward_sums(int n, const float *gy, const float *y, const float *x, const float *stats,
+                                                                  float *dgamma, float *dbeta, int C, int HW)
+{
+    const int CB = (C + 7) / 8;
+#pragma omp parallel for schedule(static)
+    for (int cb = 0; cb < CB; cb++) {
+        v8f mean = v8_zero(), rstd = v8_zero();
+        for (int l = 0; l < 8 && cb * 8 + l < C && dgamma; l++) { mean[l] = stats[cb * 8 + l]; rstd[l] = stats[C + cb * 8 + l]; }
+        double sum_g[8] = {0}, sum_gx[8] = {0};
+        for (int b = 0; b < n; b++) {
+            const size_t base = ((size_t)b * CB + cb) * HW * 8;
+            v8f sg = v8_zero(), sgx = v8_zero();
+            for (int p = 0; p < HW; p++) {
+                const v8f g = rc_masked_gradient(gy, y, base + p * 8);
+                sg += g;
+                if (dgamma) sgx += g * ((v8_load(x + base + p * 8) - mean) * rstd);
+            }
+            for (int l = 0; l < 8; l++) { sum_g[l] += sg[l]; sum_gx[l] += sgx[l]; }
+        }
+        for (int l = 0; l < 8 && cb * 8 + l < C; l++) {
+            if (dgamma) dgamma[cb * 8 + l] = (float)sum_gx[l];
+            if (dbeta) dbeta[cb * 8 + l] = (float)sum_g[l];
+        }
+    }
+}
+
+/* Batch norm's input gradient from the saved statistics and the two reductions:
+ * gx = gamma * rstd / M * (M * g - dbeta - xhat * dgamma), M = n * HW, g masked as above. */
+__attribute__((noinline, unused)) static void rc_bn_backward(int n, const float *gy, const float *y, const float *x, const float *gamma,
+                                                             const float *stats, const float *dgamma, const float *dbeta, float *gx, int C, int HW)
+{
+    const int CB = (C + 7) / 8;
+    const double count = (double)n * HW;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < n; b++)
+        for (int cb = 0; cb < CB; cb++) {
+            /* gx = a * ((g - mg) - (x - mean) * rstd * mgx) per lane, in double: g is often close
+             * to its mean, and over the constant backgrounds of real images the float rounding of
+             * that difference is the same at every pixel, so it adds up instead of averaging out. */
+            double a[8] = {0}, mg[8] = {0}, mgx[8] = {0}, mean[8] = {0}, rstd[8] = {0};
+            for (int l = 0; l < 8 && cb * 8 + l < C; l++) {
+                const int c = cb * 8 + l;
+                a[l] = (double)gamma[c] * stats[C + c];
+                mg[l] = dbeta[c] / count;
+                mgx[l] = dgamma[c] / count;
+                mean[l] = stats[c];
+                rstd[l] = stats[C + c];
+            }
+            const size_t base = ((size_t)b * CB + cb) * HW * 8;
+            for (int p = 0; p < HW; p++) {
+                const size_t i = base + p * 8;
+                const v8f g = rc_masked_gradient(gy, y, i);
+                for (int l = 0; l < 8; l++) gx[i + l] = (float)(a[l] * ((g[l] - mg[l]) - (x[i + l] - mean[l]) * rstd[l] * mgx[l]));
+            }
+        }
+}
+
+/* Sum over the batch per channel of a dense N x C gradient: a fully connected layer's bias gradient. */
+__attribute__((noinline, unused)) static void rc_channel_sum(int n, const float *gy, float *out, int C)
+{
+    for (int c = 0; c < C; c++) {
+        double s = 0;
+        for (int b = 0; b < n; b++) s += gy[(size_t)b * C + c];
+        out[c] = (float)s;
+    }
+}
+
+/* A row's maximum and log(sum(exp(row - max))): the stable log-sum-exp softmax needs. */
+static inline double rc_log_sum_exp(const float *row, int K, float *top)
+{
+    *top = row[0];
+    for (int k = 1; k < K; k++) if (row[k] > *top) *top = row[k];
+    double sum = 0;
+    for (int k = 0; k < K; k++) sum += exp((double)row[k] - *top);
+    return log(sum);
+}
+
+/* Mean softmax cross-entropy over the batch. */
+__attribute__((noinline, unused)) static float rc_softmax_cross_entropy(int n, const float *logits, const int32_t *labels, int K)
+{
+    double total = 0;
+    for (int b = 0; b < n; b++) {
+        float top;
+        const double lse = rc_log_sum_exp(logits + (size_t)b * K, K, &top);
+        total += top + lse - logits[(size_t)b * K + labels[b]];
+    }
+    return (float)(total / n);
+}
+
+/* (softmax - one-hot) / N. */
+__attribute__((noinline, unused)) static void rc_softmax_cross_entropy_backward(int n, const float *logits, const int32_t *labels, float *g, int K)
+{
+    for (int b = 0; b < n; b++) {
+        const float *row = logits + (size_t)b * K;
+        float top;
+        const double lse = rc_log_sum_exp(row, K, &top);
+        for (int k = 0; k < K; k++) g[(size_t)b * K + k] = (float)((exp((double)row[k] - top - lse) - (k == labels[b])) / n);
+    }
+}
+
+/* gx[b][f] = sum_o gy[b][o] * w[o][f];  gw[o][f] = sum_b gy[b][o] * x[b][f]. */
+__attribute__((noinline, unused)) static void rc_linear_backward_input(int n, const float *gy, const float *w, float *gx, int F, int O)
+{
+#pragma omp parallel for schedule(static)
+    for (int b = 0; b < n; b++)
+        for (int f = 0; f < F; f++) {
+            float s = 0;
+            for (int o = 0; o < O; o++) s += gy[(size_t)b * O + o] * w[(size_t)o * F + f];
+            gx[(size_t)b * F + f] = s;
+        }
+}
+
+__attribute__((noinline, unused)) static void rc_linear_backward_weight(int n, const float *gy, const float *x, float *gw, int F, int O)
+{
+#pragma omp parallel for schedule(static)
+    for (int o = 0; o < O; o++)
+        for (int f = 0; f < F; f++) {
+            double s = 0;
+            for (int b = 0; b < n; b++) s += (double)gy[(size_t)b * O + o] * x[(size_t)b * F + f];
+            gw[(size_t)o * F + f] = (float)s;
+        }
+}
+
+/* Global average pooling's gradient: gy[b][c] / (H*W) everywhere in channel c. */
+__attribute__((noinline, unused)) static void rc_global_avg_pool_backward(int n, const float *gy, float *gx, int C, int HW)
+{
+    const int CB = (C + 7) / 8;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < n; b++)
+        for (int cb = 0; cb < CB; cb++)
+            for (int p = 0; p < HW; p++)
+                for (int l = 0; l < 8; l++) {
+                    const int c = cb * 8 + l;
+                    gx[(((size_t)b * CB + cb) * HW + p) * 8 + l] = c < C ? gy[(size_t)b * C + c] / (float)HW : 0.0f;
+                }
+}
+
+/* Max pooling's gradient: each window's gradient goes to its first maximum, lane by lane. */
+__attribute__((noinline, unused)) static void rc_max_pool_backward(int n, const float *gy, const float *x, float *gx, int CB, int IH, int IW,
+                                                                   int OH, int OW, int K, int S, int P)
+{
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < n; b++)
+        for (int cb = 0; cb < CB; cb++) {
+            const size_t in = ((size_t)b * CB + cb) * IH * IW * 8, out = ((size_t)b * CB + cb) * OH * OW * 8;
+            for (size_t i = 0; i < (size_t)IH * IW * 8; i++) gx[in + i] = 0.0f;
+            for (int oh = 0; oh < OH; oh++)
+                for (int ow = 0; ow < OW; ow++)
+                    for (int l = 0; l < 8; l++) {
+                        float best = -INFINITY;
+                        long at = -1;
+                        for (int kh = 0; kh < K; kh++) {
+                            const int ih = oh * S - P + kh;
+                            if (ih < 0 || ih >= IH) continue;
+                            for (int kw = 0; kw < K; kw++) {
+                                const int iw = ow * S - P + kw;
+                                if (iw < 0 || iw >= IW) continue;
+                                const float v = x[in + ((size_t)ih * IW + iw) * 8 + l];
+                                if (v > best) { best = v; at = (long)((size_t)ih * IW + iw) * 8 + l; }
+                            }
+                        }
+                        if (at >= 0) gx[in + at] += gy[out + ((size_t)oh * OW + ow) * 8 + l];
+                    }
+        }
+}
+
+/* ReLU's gradient: gy where the output is positive. */
+__attribute__((noinline, unused)) static void rc_relu_backward(int n, const float *gy, const float *y, float *gx, long E)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < (size_t)n * E; i++) gx[i] = y[i] > 0.0f ? gy[i] : 0.0f;
+}
+
+/* The option A shortcut's gradient: kept pixels (every S-th from (0,0)) of the first C channels. */
+__attribute__((noinline, unused)) static void rc_shortcut_pad_backward(int n, const float *gy, float *gx, int C, int IH, int IW,
+                                                                       int OC, int OH, int OW, int S)
+{
+    const int ICB = (C + 7) / 8, OCB = (OC + 7) / 8;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < n; b++)
+        for (int cb = 0; cb < ICB; cb++)
+            for (int ih = 0; ih < IH; ih++)
+                for (int iw = 0; iw < IW; iw++)
+                    for (int l = 0; l < 8; l++) {
+                        const size_t i = ((((size_t)b * ICB + cb) * IH + ih) * IW + iw) * 8 + l;
+                        gx[i] = (ih % S == 0 && iw % S == 0 && cb * 8 + l < C)
+                            ? gy[((((size_t)b * OCB + cb) * OH + ih / S) * OW + iw / S) * 8 + l] : 0.0f;
+                    }
+}
+
+/* For a stride-1 convolution the input gradient is itself a forward convolution of gy, with the
+ * weights transposed (inputs and outputs swapped) and each kernel flipped, and padding K-1-P:
+ * this packs those weights for the fast forward kernel. */
+__attribute__((noinline, unused)) static void rc_pack_conv_weight_flipped(float *dst, const float *src, int O, int I, int K)
+{
+    float *flipped = malloc((size_t)O * I * K * K * sizeof(float));
+    if (!flipped) abort();
+    for (int o = 0; o < O; o++)
+        for (int i = 0; i < I; i++)
+            for (int kh = 0; kh < K; kh++)
+                for (int kw = 0; kw < K; kw++)
+                    flipped[(((size_t)i * O + o) * K + kh) * K + kw] = src[(((size_t)o * I + i) * K + (K - 1 - kh)) * K + (K - 1 - kw)];
+    rc_pack_conv_weight(dst, flipped, I, O, K, 0);
+    free(flipped);
+}
+
+/* The convolution's input gradient (its transpose): for each input pixel, the sum over the
+ * outputs whose window covers it; vectors run over 8 input channels. wt is the transposed packing. */
+__attribute__((noinline, unused)) static void rc_conv_backward_input(int n, const float *gy, const float *wt, float *gx, int ICB, int IH, int IW,
+                                                                     int OCB, int OH, int OW, int K, int S, int P)
+{
+#pragma omp parallel for collapse(3) schedule(static)
+    for (int b = 0; b < n; b++)
+        for (int icb = 0; icb < ICB; icb++)
+            for (int ih = 0; ih < IH; ih++)
+                for (int iw = 0; iw < IW; iw++) {
+                    v8f acc = v8_zero();
+                    for (int kh = 0; kh < K; kh++) {
+                        const int th = ih + P - kh;
+                        if (th < 0 || th % S) continue;
+                        const int oh = th / S;
+                        if (oh >= OH) continue;
+                        for (int kw = 0; kw < K; kw++) {
+                            const int tw = iw + P - kw;
+                            if (tw < 0 || tw % S) continue;
+                            const int ow = tw / S;
+                            if (ow >= OW) continue;
+                            for (int ocb = 0; ocb < OCB; ocb++) {
+                                const float *g = gy + ((((size_t)b * OCB + ocb) * OH + oh) * OW + ow) * 8;
+                                const float *w = wt + ((((size_t)ocb * ICB + icb) * K + kh) * K + kw) * 64;
+                                for (int o = 0; o < 8; o++) acc += v8_load(w + o * 8) * g[o];
+                            }
+                        }
+                    }
+                    v8_store(gx + ((((size_t)b * ICB + icb) * IH + ih) * IW + iw) * 8, acc);
+                }
+}
+
+/* The convolution's weight gradient, straight into PyTorch's O x I x K x K layout:
+ * gw[o][i][kh][kw] = sum over b, oh, ow of gy[b][o][oh][ow] * x[b][i][ih][iw]; vectors run over 8
+ * outputs, one task per (output block, input block). Images are the outer loop, so one image's
+ * planes stay in cache while all K*K taps read them. Each image's sum is taken in float, the sum
+ * over images in double: a weight gradient is a small difference of many large terms, and one
+ * long float sum lost ~1% of it. Generated kernels call this with every size a literal. */
+RC_INLINE void rc_conv_backward_weight(int n, const float *gy, const float *x, float *gw, const int O, const int I, const int IH,
+                                       const int IW, const int OH, const int OW, const int K, const int S, const int P)
+{
+    const int OCB = (O + 7) / 8, ICB = (I + 7) / 8;
+#pragma omp parallel for collapse(2) schedule(dynamic)
+    for (int ocb = 0; ocb < OCB; ocb++)
+        for (int icb = 0; icb < ICB; icb++) {
+            double total[K * K][8][8];
+            memset(total, 0, sizeof total);
+            for (int b = 0; b < n; b++) {
+                const float *g_img = gy + ((size_t)b * OCB + ocb) * OH * OW * 8;
+                const float *x_img = x + ((size_t)b * ICB + icb) * IH * IW * 8;
+                for (int kh = 0; kh < K; kh++)
+                    for (int kw = 0; kw < K; kw++) {
+                        /* Output columns whose input column ow * S - P + kw lies inside the image
+                         * (none when even ow = 0 lands past it: C division would round that up). */
+                        const int ow_lo = kw >= P ? 0 : (P - kw + S - 1) / S;
+                        const int span = IW - 1 + P - kw;
+                        const int ow_hi = span < 0 ? 0 : span / S + 1 < OW ? span / S + 1 : OW;
+                        v8f acc[8];
+                        for (int l = 0; l < 8; l++) acc[l] = v8_zero();
+                        for (int oh = 0; oh < OH; oh++) {
+                            const int ih = oh * S - P + kh;
+                            if (ih < 0 || ih >= IH) continue;
+                            const float *g_row = g_img + (size_t)oh * OW * 8;
+                            const float *x_row = x_img + (size_t)ih * IW * 8;
+                            for (int ow = ow_lo; ow < ow_hi; ow++) {
+                                const v8f g = v8_load(g_row + ow * 8);
+                                const float *xv = x_row + (size_t)(ow * S - P + kw) * 8;
+#pragma GCC unroll 8
+                                for (int l = 0; l < 8; l++) acc[l] += g * xv[l];
+                            }
+                        }
+                        for (int il = 0; il < 8; il++)
+                            for (int ol = 0; ol < 8; ol++) total[kh * K + kw][il][ol] += acc[il][ol];
+                    }
+            }
+            for (int t = 0; t < K * K; t++)
+                for (int il = 0; il < 8; il++)
+                    for (int ol = 0; ol < 8; ol++) {
+                        const int o = ocb * 8 + ol, i = icb * 8 + il;
+                        if (o < O && i < I) gw[((size_t)o * I + i) * K * K + t] = (float)total[t][il][ol];
+                    }
+        }
+}
+
+/* SGD with momentum and weight decay over the flat parameter region, tensor ranges given:
+ * v = mu * v + (g + wd * p); p -= lr * (nesterov ? g + wd * p + mu * v : v). */
+__attribute__((noinline, unused)) static void rc_sgd(float *p, const float *g, float *v, long start, long count, float lr, float mu, float wd, int nesterov)
+{
+#pragma omp parallel for schedule(static)
+    for (long i = start; i < start + count; i++) {
+        const float d = g[i] + wd * p[i];
+        v[i] = mu * v[i] + d;
+        p[i] -= lr * (nesterov ? d + mu * v[i] : v[i]);
+    }
+}
+
+#endif /* RC_BACKWARD_KERNELS_H */

@@ -1,0 +1,274 @@
+/* resnetc forward kernels: vector helpers and the generic kernel bodies of inference (and of the
+ * training step's forward pass). Each generated kernel is a thin function that calls one of these
+ * with its shapes as compile-time constants, so the C compiler specialises, unrolls and vectorises
+ * it for that shape. resnetc pastes this file into every model.c; it also compiles on its own
+ * (Tests/KernelTests). */
+#ifndef RC_FORWARD_KERNELS_H
+#define RC_FORWARD_KERNELS_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Vector-typed values only cross static functions, so no ABI depends on -mavx being set. */
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+/* Eight float32 lanes: one pixel of one channel block in the NCHWc layout (one AVX2 register). */
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+
+#define RC_INLINE static inline __attribute__((always_inline))
+
+RC_INLINE v8f v8_load(const float *p) { v8f v; memcpy(&v, p, sizeof v); return v; }
+RC_INLINE void v8_store(float *p, v8f v) { memcpy(p, &v, sizeof v); }
+RC_INLINE v8f v8_zero(void) { v8f z = {0, 0, 0, 0, 0, 0, 0, 0}; return z; }
+/* ReLU and max keep NaN (as PyTorch does): a NaN from bad weights or inputs must reach the logits, not turn into 0. */
+RC_INLINE v8f v8_relu(v8f x) { return (v8f)((v8i)x & ~(v8i)(x < v8_zero())); }
+RC_INLINE v8f v8_max(v8f a, v8f b) { v8i keep = (v8i)(a > b) | (v8i)(a != a); return (v8f)(((v8i)a & keep) | ((v8i)b & ~keep)); }
+
+/* Convolution, one register tile: TW output pixels (ow0 ... ow0+TW-1) of output row oh, for one
+ * block of eight output channels. in_img is one image, NCHWc with ICB input blocks; w_blk holds
+ * this output block's weights as [ICB][K][K][8 inputs][8 outputs], so each weight load is one
+ * vector and each input pixel is broadcast across it. CHECK guards the columns of pixels whose
+ * window may leave the image; interior tiles run without it. Rows are clipped by kh range. */
+RC_INLINE void rc_conv_tile(const float *in_img, const float *w_blk, v8f bias, const float *res_row, float *out_row,
+                            const int ICB, const int IH, const int IW, const int K, const int S, const int P,
+                            const int oh, const int ow0, const int TW, const int CHECK, const int RES, const int RELU)
+{
+    v8f acc[16];
+#pragma GCC unroll 16
+    for (int t = 0; t < 16; t++) acc[t] = bias;
+    const int ih0 = oh * S - P;
+    const int kh_lo = ih0 < 0 ? -ih0 : 0;
+    const int kh_hi = ih0 + K > IH ? IH - ih0 : K;
+    for (int icb = 0; icb < ICB; icb++) {
+        for (int kh = kh_lo; kh < kh_hi; kh++) {
+            const float *in_row = in_img + ((size_t)icb * IH + (size_t)(ih0 + kh)) * IW * 8;
+            const float *w_k = w_blk + ((size_t)(icb * K + kh) * K) * 64;
+            /* kw stays a loop: unrolled, the compiler shares broadcasts across kw and spills them. */
+            for (int kw = 0; kw < K; kw++) {
+#pragma GCC unroll 8
+                for (int c = 0; c < 8; c++) {
+                    const v8f wv = v8_load(w_k + (kw * 8 + c) * 8);
+#pragma GCC unroll 16
+                    for (int t = 0; t < TW; t++) {
+                        const int iw = (ow0 + t) * S - P + kw;
+                        if (CHECK && (iw < 0 || iw >= IW)) continue;
+                        acc[t] += wv * in_row[iw * 8 + c];
+                    }
+                }
+            }
+        }
+    }
+#pragma GCC unroll 16
+    for (int t = 0; t < TW; t++) {
+        v8f y = acc[t];
+        if (RES) y += v8_load(res_row + (size_t)(ow0 + t) * 8);
+        if (RELU) y = v8_relu(y);
+        v8_store(out_row + (size_t)(ow0 + t) * 8, y);
+    }
+}
+
+/* Convolution, one output row (image b, output block ocb, row oh), covered by register tiles:
+ * a first tile of TW0 pixels at column 0 and a last one of TWN ending at OW, both checked against
+ * the image's columns (their positions are literals, so the checks fold away at compile time),
+ * and tiles of TW between them, unchecked unless CHECKM (they are inside the image for ResNets). Generated kernels call this
+ * from their parallel loop with every size a literal. */
+RC_INLINE void rc_conv_row(const float *in, const float *w, const float *bias, const float *res, float *out,
+                           const int b, const int ocb, const int oh,
+                           const int ICB, const int IH, const int IW, const int OCB, const int OH, const int OW,
+                           const int K, const int S, const int P, const int TW0, const int TW, const int TWN,
+                           const int CHECKM, const int BIAS, const int RES, const int RELU)
+{
+    const float *in_img = in + (size_t)b * ICB * IH * IW * 8;
+    const float *w_blk = w + (size_t)ocb * ICB * K * K * 64;
+    const v8f bv = BIAS ? v8_load(bias + ocb * 8) : v8_zero();
+    const size_t row = (((size_t)b * OCB + ocb) * OH + oh) * OW * 8;
+    const float *res_row = RES ? res + row : 0;
+    float *out_row = out + row;
+    rc_conv_tile(in_img, w_blk, bv, res_row, out_row, ICB, IH, IW, K, S, P, oh, 0, TW0, 1, RES, RELU);
+    for (int ow = TW0; ow < OW - TWN; ow += TW)
+        rc_conv_tile(in_img, w_blk, bv, res_row, out_row, ICB, IH, IW, K, S, P, oh, ow, TW, CHECKM, RES, RELU);
+    if (TWN > 0)
+        rc_conv_tile(in_img, w_blk, bv, res_row, out_row, ICB, IH, IW, K, S, P, oh, OW - TWN, TWN, 1, RES, RELU);
+}
+
+/* NCHW (C channels, as the caller passes images) to NCHWc with the channels padded by zeros. */
+RC_INLINE void rc_input_block(int n, const float *src, float *out, const int C, const int H, const int W)
+{
+    const int CB = (C + 7) / 8;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < n; b++)
+        for (int cb = 0; cb < CB; cb++)
+            for (int p = 0; p < H * W; p++)
+                for (int l = 0; l < 8; l++) {
+                    const int c = cb * 8 + l;
+                    out[(((size_t)b * CB + cb) * H * W + p) * 8 + l] = c < C ? src[((size_t)b * C + c) * H * W + p] : 0.0f;
+                }
+}
+
+/* Option A shortcut: every S-th pixel from (0, 0); channels C ... OC-1 are zero. */
+RC_INLINE void rc_shortcut_pad(int n, const float *in, float *out, const int C, const int IH, const int IW,
+                               const int OC, const int OH, const int OW, const int S)
+{
+    const int ICB = (C + 7) / 8, OCB = (OC + 7) / 8;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < n; b++)
+        for (int ocb = 0; ocb < OCB; ocb++)
+            for (int oh = 0; oh < OH; oh++)
+                for (int ow = 0; ow < OW; ow++) {
+                    float *o = out + ((((size_t)b * OCB + ocb) * OH + oh) * OW + ow) * 8;
+                    if (ocb < ICB) {
+                        v8_store(o, v8_load(in + ((((size_t)b * ICB + ocb) * IH + oh * S) * IW + ow * S) * 8));
+                    } else {
+                        v8_store(o, v8_zero());
+                    }
+                }
+}
+
+/* Max pool with -inf padding (padding never wins, as in PyTorch). */
+RC_INLINE void rc_max_pool(int n, const float *in, float *out, const int CB, const int IH, const int IW,
+                           const int OH, const int OW, const int K, const int S, const int P)
+{
+#pragma omp parallel for collapse(3) schedule(static)
+    for (int b = 0; b < n; b++)
+        for (int cb = 0; cb < CB; cb++)
+            for (int oh = 0; oh < OH; oh++)
+                for (int ow = 0; ow < OW; ow++) {
+                    v8f best = v8_zero() - INFINITY;
+                    for (int kh = 0; kh < K; kh++) {
+                        const int ih = oh * S - P + kh;
+                        if (ih < 0 || ih >= IH) continue;
+                        for (int kw = 0; kw < K; kw++) {
+                            const int iw = ow * S - P + kw;
+                            if (iw < 0 || iw >= IW) continue;
+                            best = v8_max(best, v8_load(in + ((((size_t)b * CB + cb) * IH + ih) * IW + iw) * 8));
+                        }
+                    }
+                    v8_store(out + ((((size_t)b * CB + cb) * OH + oh) * OW + ow) * 8, best);
+                }
+}
+
+/* Global average pool: NCHWc to dense NxC (padding channels dropped). */
+RC_INLINE void rc_global_avg_pool(int n, const float *in, float *out, const int C, const int HW)
+{
+    const int CB = (C + 7) / 8;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < n; b++)
+        for (int cb = 0; cb < CB; cb++) {
+            v8f sum = v8_zero();
+            for (int p = 0; p < HW; p++) sum += v8_load(in + (((size_t)b * CB + cb) * HW + p) * 8);
+            for (int l = 0; l < 8 && cb * 8 + l < C; l++) out[(size_t)b * C + cb * 8 + l] = sum[l] / (float)HW;
+        }
+}
+
+/* Fully connected: out[b][o] = bias[o] + sum_f w[o][f]*x[b][f]. */
+RC_INLINE void rc_linear(int n, const float *x, const float *w, const float *bias, float *out, const int F, const int O)
+{
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < n; b++)
+        for (int o = 0; o < O; o++) {
+            float sum = 0.0f;
+            for (int f = 0; f < F; f++) sum += w[(size_t)o * F + f] * x[(size_t)b * F + f];
+            out[(size_t)b * O + o] = sum + bias[o];
+        }
+}
+
+/* Inference batch norm that no convolution absorbed, on NCHWc with padded per-channel vectors. */
+RC_INLINE void rc_batch_norm(int n, const float *in, const float *gamma, const float *beta, const float *mean,
+                             const float *var, float *out, const int CB, const int HW, const float EPS)
+{
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < n; b++)
+        for (int cb = 0; cb < CB; cb++) {
+            v8f scale, shift;
+            for (int l = 0; l < 8; l++) {
+                const int c = cb * 8 + l;
+                scale[l] = gamma[c] / sqrtf(var[c] + EPS);
+                shift[l] = beta[c] - mean[c] * scale[l];
+            }
+            for (int p = 0; p < HW; p++) {
+                const size_t i = (((size_t)b * CB + cb) * HW + p) * 8;
+                v8_store(out + i, v8_load(in + i) * scale + shift);
+            }
+        }
+}
+
+/* Elementwise ReLU and add over E stored floats per image (in place is allowed). */
+RC_INLINE void rc_relu(int n, const float *in, float *out, const int E)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < (size_t)n * E; i++) out[i] = in[i] < 0.0f ? 0.0f : in[i];
+}
+
+RC_INLINE void rc_add(int n, const float *a, const float *b, float *out, const int E)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < (size_t)n * E; i++) out[i] = a[i] + b[i];
+}
+
+/* OpenMP threads for every kernel (all cores unless set). */
+void rc_set_threads(int threads)
+{
+#ifdef _OPENMP
+    if (threads > 0) omp_set_num_threads(threads);
+#else
+    (void)threads;
+#endif
+}
+
+/* Weight packing, run once by rc_pack. */
+
+/* Folds an inference batch norm into the weight before it: w*gamma/sqrt(var+eps), per output channel. */
+__attribute__((noinline, unused)) static void rc_fold_bn_weight(float *dst, const float *w, const float *gamma, const float *var, int O, int per, float eps)
+{
+    for (int o = 0; o < O; o++) {
+        const double scale = (double)gamma[o] / sqrt((double)var[o] + (double)eps);
+        for (int i = 0; i < per; i++) dst[(size_t)o * per + i] = (float)((double)w[(size_t)o * per + i] * scale);
+    }
+}
+
+/* The bias folding leaves: beta - mean*gamma/sqrt(var+eps). */
+__attribute__((noinline, unused)) static void rc_fold_bn_bias(float *dst, const float *gamma, const float *beta, const float *mean, const float *var, int C, float eps)
+{
+    for (int c = 0; c < C; c++) {
+        const double scale = (double)gamma[c] / sqrt((double)var[c] + (double)eps);
+        dst[c] = (float)((double)beta[c] - (double)mean[c] * scale);
+    }
+}
+
+/* O x I x K x K (PyTorch) to [O/8][I/8][K][K][8 in][8 out], zero-padded: the layout rc_conv_tile
+ * reads; transposed, [..][8 out][8 in], the layout the input gradient of training reads. */
+__attribute__((noinline, unused)) static void rc_pack_conv_weight(float *dst, const float *src, int O, int I, int K, int transposed)
+{
+    const int OCB = (O + 7) / 8, ICB = (I + 7) / 8;
+    for (int ocb = 0; ocb < OCB; ocb++)
+        for (int icb = 0; icb < ICB; icb++)
+            for (int kh = 0; kh < K; kh++)
+                for (int kw = 0; kw < K; kw++)
+                    for (int il = 0; il < 8; il++)
+                        for (int ol = 0; ol < 8; ol++) {
+                            const int o = ocb * 8 + ol, i = icb * 8 + il;
+                            const size_t block = ((((size_t)ocb * ICB + icb) * K + kh) * K + kw) * 64;
+                            dst[block + (transposed ? ol * 8 + il : il * 8 + ol)] = (o < O && i < I) ? src[(((size_t)o * I + i) * K + kh) * K + kw] : 0.0f;
+                        }
+}
+
+/* A per-channel vector padded with zeros to whole blocks of eight. */
+__attribute__((noinline, unused)) static void rc_pack_vector(float *dst, const float *src, int C)
+{
+    const int padded = (C + 7) / 8 * 8;
+    for (int c = 0; c < padded; c++) dst[c] = c < C ? src[c] : 0.0f;
+}
+
+__attribute__((noinline, unused)) static void rc_pack_dense(float *dst, const float *src, long count)
+{
+    memcpy(dst, src, (size_t)count * sizeof(float));
+}
+
+#endif /* RC_FORWARD_KERNELS_H */
