@@ -38,10 +38,19 @@ def timed(run, repeats, warmup=3):
     return statistics.median(samples)
 
 
+def widest_lanes():
+    """16 if the C compiler targets AVX-512 on this machine (-march=native), else 8."""
+    macros = subprocess.run(["cc", "-march=native", "-dM", "-E", "-x", "c", "/dev/null"], capture_output=True, text=True, check=True).stdout
+    return 16 if "__AVX512F__" in macros else 8
+
+
 def fma_peak(threads, workdir):
-    binary = os.path.join(workdir, "fma_peak")
-    subprocess.run(["cc", "-O2", "-march=native", "-fopenmp", "-o", binary, os.path.join(ROOT, "bench/fma_peak.c")], check=True)
-    return float(subprocess.run([binary, str(threads)], capture_output=True, text=True, check=True).stdout)
+    """The measured FMA peak in GFLOP/s at the widest vector width, and that width."""
+    lanes = widest_lanes()
+    binary = os.path.join(workdir, f"fma_peak{lanes}")
+    subprocess.run(["cc", "-O2", "-march=native", "-fopenmp", f"-DLANES={lanes}", "-o", binary, os.path.join(ROOT, "bench/fma_peak.c")],
+                   check=True)
+    return float(subprocess.run([binary, str(threads)], capture_output=True, text=True, check=True).stdout), lanes
 
 
 def print_rates(seconds, batch, flops_per_image, peak, per="batch"):
@@ -52,7 +61,8 @@ def print_rates(seconds, batch, flops_per_image, peak, per="batch"):
         print(f"{name:<12} {rate[name]:10.1f} images/s   {seconds[name] * 1000:8.2f} ms/{per:<6}  "
               f"resnetc is {rate['resnetc'] / rate[name]:.2f}x")
     gflops = flops_per_image * rate["resnetc"] / 1e9
-    print(f"resnetc: {gflops:.1f} GFLOP/s = {100 * gflops / peak:.0f}% of the measured FMA peak ({peak:.1f} GFLOP/s)")
+    peak, lanes = peak
+    print(f"resnetc: {gflops:.1f} GFLOP/s = {100 * gflops / peak:.0f}% of the measured {lanes}-lane FMA peak ({peak:.1f} GFLOP/s)")
 
 
 def load_resnetc(artifact, batch):
