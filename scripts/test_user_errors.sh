@@ -75,6 +75,10 @@ header = json.loads(data[8:8 + n])
 start = 8 + n + header["fc.weight"]["data_offsets"][0]
 data[start + 12:start + 16] = struct.pack("<f", float("nan"))
 open(f"{work}/nan.safetensors", "wb").write(data)
+data[start + 12:start + 16] = struct.pack("<f", 0.5)
+var = 8 + n + header["bn1.running_var"]["data_offsets"][0]
+data[var:var + 4] = struct.pack("<f", -1.0)
+open(f"{work}/negvar.safetensors", "wb").write(data)
 magic = b"\x93NUMPY\x01\x00"
 text = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1, 28, 28), }"
 text += " " * (63 - (10 + len(text)) % 64) + "\n"
@@ -89,8 +93,21 @@ for split in ["train", "t10k"]:
     open(f"{work}/empty-data/{split}-labels-idx1-ubyte", "wb").write(struct.pack(">II", 0x801, 0))
 PY
 expect_failure "NaN weights" "fc.weight.*nan" "$resnetc" eval "$spec" --weights "$work/nan.safetensors" --limit 10
+expect_failure "a negative running variance" "'bn1.running_var' holds the negative variance" \
+  "$resnetc" predict "$spec" --weights "$work/negvar.safetensors" --input "$work/ok.npy" --output "$work/y.npy"
 expect_failure "inf in predict's input" "image 1 holds inf" "$resnetc" predict "$work/artifact" --input "$work/inf.npy" --output "$work/y.npy"
 expect_true "no output from a refused predict" test ! -e "$work/y.npy"
+
+# An artifact's files are checked against its manifest before the library is loaded.
+cp -r "$work/artifact" "$work/cut" && rm "$work/cut/notes.txt"
+truncate -s 4000 "$work/cut/libmodel.so"
+expect_failure "a truncated artifact library" "libmodel.so is not a usable library" \
+  "$resnetc" predict "$work/cut" --input "$work/ok.npy" --output "$work/y.npy"
+cp -r "$work/artifact" "$work/edited" && printf 'x' | dd of="$work/edited/weights.packed" bs=1 seek=100 conv=notrunc status=none
+expect_failure "edited packed weights" "weights.packed does not match the SHA-256" \
+  "$resnetc" predict "$work/edited" --input "$work/ok.npy" --output "$work/y.npy"
+expect_failure "an empty --dataset" "unknown dataset ''" "$resnetc" eval "$spec" --dataset ""
+expect_failure "--dataset fashion-mnist: with no directory" "empty directory" "$resnetc" eval "$spec" --dataset "fashion-mnist:"
 
 # Command-line values that used to be misread or overflow.
 expect_failure "--threads beyond 32 bits" "--threads must be from 1 to" "$resnetc" run "$spec" --threads 99999999999 --out "$work/x"

@@ -15,20 +15,33 @@ public struct DiagnosticRenderer: Sendable {
         self.sources = sources
     }
 
-    public func render(_ diagnostic: Diagnostic) -> String {
-        switch format {
-        case .text: return renderText(diagnostic)
-        case .github: return renderGitHub(diagnostic)
-        }
-    }
+    public func render(_ diagnostic: Diagnostic) -> String { render([diagnostic]) }
 
+    /// Every diagnostic, one after another; each source is split into lines once, however many
+    /// diagnostics quote it (a spec with thousands of errors renders in linear time).
     public func render(_ diagnostics: [Diagnostic]) -> String {
-        diagnostics.map(render).joined(separator: "\n")
+        var linesByFile: [String: [Substring]] = [:]
+        return diagnostics.map { d in
+            switch format {
+            case .text:
+                let text = d.location.flatMap { loc -> String? in
+                    if linesByFile[loc.file] == nil, let source = sources[loc.file] {
+                        linesByFile[loc.file] = source.split(separator: "\n", omittingEmptySubsequences: false)
+                    }
+                    guard let lines = linesByFile[loc.file], loc.line >= 1, loc.line <= lines.count else { return nil }
+                    let line = lines[loc.line - 1]
+                    return String(line.hasSuffix("\r") ? line.dropLast() : line)
+                }
+                return renderText(d, quoting: text)
+            case .github:
+                return renderGitHub(d)
+            }
+        }.joined(separator: "\n")
     }
 
-    private func renderText(_ d: Diagnostic) -> String {
+    private func renderText(_ d: Diagnostic, quoting text: String?) -> String {
         var lines = [d.description]
-        if let loc = d.location, let source = sources[loc.file], let text = line(loc.line, of: source) {
+        if let loc = d.location, let text {
             lines.append("    " + text)
             let pad = String(text.prefix(max(0, loc.column - 1)).map { $0 == "\t" ? "\t" : " " })
             lines.append("    " + pad + "^")
@@ -58,14 +71,5 @@ public struct DiagnosticRenderer: Sendable {
 
     private func escapeProperty(_ s: String) -> String {
         escapeData(s).replacing(":", with: "%3A").replacing(",", with: "%2C")
-    }
-
-    private func line(_ number: Int, of source: String) -> String? {
-        var current = 1
-        for line in source.split(separator: "\n", omittingEmptySubsequences: false) {
-            if current == number { return String(line.hasSuffix("\r") ? line.dropLast() : line) }
-            current += 1
-        }
-        return nil
     }
 }

@@ -41,6 +41,12 @@ public enum Artifact {
         public var packedFloats: Int
         public var weights: String
         public var rawParameters: [RawParameter]
+        /// The instruction-set extensions libmodel.so may use (`CompilerTarget`); loading it on a
+        /// CPU without one of them is refused.
+        public var instructionSets: [String]
+        /// SHA-256 of libmodel.so and weights.packed, checked before either is used.
+        public var librarySHA256 = ""
+        public var weightsSHA256 = ""
 
         /// One raw parameter, in `rc_pack` order.
         public struct RawParameter: Codable, Sendable {
@@ -53,7 +59,8 @@ public enum Artifact {
             case specHash = "spec_sha256", specFile = "spec_file", compileSeconds = "compile_seconds", libraryCached = "library_cached"
             case arenaBytesPerImage = "arena_bytes_per_image", unplannedBytesPerImage = "unplanned_bytes_per_image"
             case trainingArenaBytesPerImage = "training_arena_bytes_per_image"
-            case packedFloats = "packed_floats", rawParameters = "raw_parameters"
+            case packedFloats = "packed_floats", rawParameters = "raw_parameters", instructionSets = "instruction_sets"
+            case librarySHA256 = "library_sha256", weightsSHA256 = "weights_sha256"
         }
     }
 
@@ -70,7 +77,8 @@ public enum Artifact {
             arenaBytesPerImage: plan.arenaBytesPerImage, unplannedBytesPerImage: plan.unplannedBytesPerImage,
             trainingArenaBytesPerImage: trainingArenaBytesPerImage, arena: plan.report(batch: 1), params: summary.params, macs: summary.macs, input: build.source.inputDims,
             outputs: build.source.outputDims.reduce(1, *), packedFloats: packedFloats, weights: weights,
-            rawParameters: build.source.rawParameters.map { Manifest.RawParameter(name: $0.name, shape: $0.dims) })
+            rawParameters: build.source.rawParameters.map { Manifest.RawParameter(name: $0.name, shape: $0.dims) },
+            instructionSets: try CompilerTarget.resolve(build.compiler, flags: build.compiler.flags).instructionSets)
     }
 
     /// A directory name for a model: the name with anything but letters, digits, `-`, `_` and
@@ -95,12 +103,19 @@ public enum Artifact {
         guard isDirectory.boolValue else { return "it is a file, not a directory" }
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: path) } catch {
-            return "its contents cannot be listed (\(error.localizedDescription))"
+            return "its contents cannot be listed"
         }
+        if names.isEmpty { return nil }  // an empty directory: replacing it loses nothing
         let foreign = names.filter { !fileNames.contains($0) }.sorted()
         if !foreign.isEmpty {
             let shown = foreign.prefix(5).joined(separator: ", ") + (foreign.count > 5 ? ", …" : "")
             return "it holds files resnetc did not write (\(shown))"
+        }
+        for name in names {
+            var info = stat()
+            guard lstat("\(path)/\(name)", &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+                return "its '\(name)' is not a regular file, so resnetc did not write it"
+            }
         }
         guard let data = try? FileBytes.read("\(path)/\(manifestName)", what: "manifest"),
               let manifest = try? JSONDecoder().decode(Manifest.self, from: data),
@@ -111,14 +126,18 @@ public enum Artifact {
     }
 
     public static func write(to directory: String, build: InferenceBuild, packed: [Float], manifest: Manifest) throws {
+        let library = try FileBytes.read(build.library, what: "compiled library")
+        let weights = packed.withUnsafeBytes { Data($0) }
+        var manifest = manifest
+        manifest.librarySHA256 = SHA256.hex(library)
+        manifest.weightsSHA256 = SHA256.hex(weights)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let manifestData = try encoder.encode(manifest)
         try AtomicFile.writeDirectory(at: directory, refusal: notReplaceableReason) { staging in
             let files: [(String, Data)] = [
                 ("model.c", Data(build.source.c.utf8)), ("model.h", Data(build.source.header.utf8)),
-                (libraryName, try FileBytes.read(build.library, what: "compiled library")),
-                (weightsName, packed.withUnsafeBytes { Data($0) }), (manifestName, manifestData),
+                (libraryName, library), (weightsName, weights), (manifestName, manifestData),
             ]
             for (name, data) in files {
                 try AtomicFile.writeNew(data, to: "\(staging)/\(name)", reportingAs: "\(directory)/\(name)")
@@ -126,21 +145,51 @@ public enum Artifact {
         }
     }
 
-    /// Loads an artifact directory: its manifest, its library, its packed weights.
+    /// A decoding error as a sentence: which key is missing or has the wrong type.
+    static func describe(_ error: Error) -> String {
+        guard let error = error as? DecodingError else { return "it is not valid JSON" }
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "key '\((path(context).isEmpty ? "" : path(context) + ".") + key.stringValue)' is missing"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context): return "key '\(path(context))' has the wrong type"
+        case .dataCorrupted(let context): return path(context).isEmpty ? "it is not valid JSON" : "key '\(path(context))' is malformed"
+        @unknown default: return "it cannot be decoded"
+        }
+    }
+
+    /// Loads an artifact directory, checking every file against its manifest before any is used.
     public static func load(_ directory: String, maxBatch: Int) throws -> (model: CompiledModel, manifest: Manifest) {
         let manifestPath = "\(directory)/\(manifestName)"
         let data = try FileBytes.read(manifestPath, what: "manifest")
         let manifest: Manifest
         do { manifest = try JSONDecoder().decode(Manifest.self, from: data) } catch {
-            throw RuntimeError("\(manifestPath) is not a resnetc manifest: \(error)")
+            throw RuntimeError("\(manifestPath) is not a resnetc manifest: \(describe(error))")
         }
         guard manifest.format == Manifest.format, manifest.version == Manifest.version, manifest.abi == CompiledModel.abiVersion else {
             throw RuntimeError("\(manifestPath) describes a \(manifest.format) version \(manifest.version), ABI \(manifest.abi); this resnetc reads "
                                + "\(Manifest.format) version \(Manifest.version), ABI \(CompiledModel.abiVersion): compile the spec again")
         }
-        let model = try CompiledModel(library: "\(directory)/\(libraryName)")
-        let weightsPath = "\(directory)/\(weightsName)"
+        let missing = CompilerTarget.missingOnThisCPU(manifest.instructionSets)
+        guard missing.isEmpty else {
+            throw RuntimeError("\(directory) was compiled for \(missing.joined(separator: ", ")), which this CPU lacks; compile the spec again on this machine")
+        }
+        // Both files are checked against the manifest before the library is handed to dlopen:
+        // a truncated or replaced library would otherwise crash the process (SIGBUS, SIGSEGV).
+        let libraryPath = "\(directory)/\(libraryName)", weightsPath = "\(directory)/\(weightsName)"
+        let library = try FileBytes.read(libraryPath, what: "compiled library")
+        if let problem = ELFSharedObject.problem(in: library) { throw RuntimeError("\(libraryPath) is not a usable library: \(problem); compile the spec again") }
         let weights = try FileBytes.read(weightsPath, what: "packed weights")
+        for (path, bytes, expected) in [(libraryPath, library, manifest.librarySHA256), (weightsPath, weights, manifest.weightsSHA256)]
+        where SHA256.hex(bytes) != expected {
+            throw RuntimeError("\(path) does not match the SHA-256 its manifest records: it is corrupt or was replaced; compile the spec again")
+        }
+        let model = try CompiledModel(library: libraryPath)
+        guard model.inputFloats == manifest.input.reduce(1, { $0 &* $1 }), model.outputFloats == manifest.outputs else {
+            throw RuntimeError("\(manifestPath) says input \(manifest.input) and \(manifest.outputs) outputs; the library takes "
+                               + "\(model.inputFloats) input floats and gives \(model.outputFloats): compile the spec again")
+        }
         guard weights.count == model.packedFloatCount * 4 else {
             throw RuntimeError("\(weightsPath) holds \(weights.count) bytes; the library expects \(model.packedFloatCount * 4) (truncated?)")
         }

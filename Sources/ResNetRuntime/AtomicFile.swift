@@ -69,7 +69,9 @@ public enum AtomicFile {
             try synchronize(staging.path)
             if exists {
                 try exchange(staging.path, url.path)
-                try FileManager.default.removeItem(at: staging)
+                // The new version is in place; the old one (now at the staging name) is removed
+                // if it can be, else the next write's clean-up takes it.
+                try? FileManager.default.removeItem(at: staging)
             } else if rename(staging.path, url.path) != 0 {
                 throw RuntimeError("cannot write \(path): \(errnoText())")
             }
@@ -127,13 +129,17 @@ public enum AtomicFile {
     }
 
     /// Removes what a killed writer of `path` left beside it (`.NAME.tmp-PID-…` files or staging
-    /// directories whose process is gone). Only names of that exact pattern are touched.
+    /// directories) once its process is gone and it is ten minutes old (a writer in another PID
+    /// namespace sharing the directory is not mistaken for a dead one). Only names of that
+    /// exact pattern are touched.
     static func removeAbandonedTemporaries(of path: String) {
         let url = URL(fileURLWithPath: path)
         let parent = url.deletingLastPathComponent().path
         let prefix = ".\(url.lastPathComponent).tmp-"
         for name in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] where name.hasPrefix(prefix) {
-            guard let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }), pid > 0, kill(pid, 0) != 0, errno == ESRCH else { continue }
+            var info = stat()
+            guard let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }), pid > 0, kill(pid, 0) != 0, errno == ESRCH,
+                  lstat(parent + "/" + name, &info) == 0, time(nil) - info.st_mtim.tv_sec > 600 else { continue }
             try? FileManager.default.removeItem(atPath: parent + "/" + name)
         }
     }

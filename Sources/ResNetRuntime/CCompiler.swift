@@ -1,7 +1,8 @@
 import Foundation
 
 /// Finds and runs the host C compiler on generated code, caching shared libraries by a hash of
-/// the source, the flags and the compiler's identity, so recompiling an unchanged model is free.
+/// the source, the flags, the compiler's identity and the machine its flags target, so
+/// recompiling an unchanged model is free and a library is never reused on another CPU.
 /// The cache's layout and checks are CompileCache's; starting the compiler is ChildProcess's.
 public struct CCompiler: Sendable {
     /// Flags used unless the caller or RESNETC_CFLAGS says otherwise.
@@ -40,7 +41,8 @@ public struct CCompiler: Sendable {
     public func compileSharedLibrary(source: String, header: String, headerName: String = "model.h",
                                      extraFlags: [String] = []) throws -> (path: String, cached: Bool) {
         var hasher = SHA256()
-        for part in [source, header, flags.joined(separator: " "), extraFlags.joined(separator: " "), try identity()] {
+        let target = try CompilerTarget.resolve(self, flags: flags + extraFlags)
+        for part in [source, header, flags.joined(separator: " "), extraFlags.joined(separator: " "), try identity(), target.macros] {
             hasher.update(part)
             hasher.update([0])
         }

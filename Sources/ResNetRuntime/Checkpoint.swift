@@ -3,7 +3,7 @@ import ResNetDiagnostics
 import ResNetIR
 
 /// Everything needed to continue a run exactly: parameters and running statistics (by their
-/// state-dict names), the SGD momentum of each trainable tensor (`momentum.<name>`), the number
+/// state-dict names), the SGD momentum of each of them (`momentum.<name>`), the number
 /// of iterations done, the recipe that produced them, the hash of the graph it belongs to, and
 /// the metrics rows written so far. One safetensors file, written atomically, so a row and the
 /// state it describes are committed together. No RNG state is stored: every batch is drawn from
@@ -38,8 +38,9 @@ public struct Checkpoint: Sendable {
         for id in graph.parameters {
             let node = graph[id]
             guard let values = parameters.tensors[node.name] else { throw RuntimeError("checkpoint: no value for '\(node.name)'") }
+            guard let velocity = momentum[node.name] else { throw RuntimeError("checkpoint: no momentum for '\(node.name)'") }
             tensors.append((node.name, node.type.dims, values))
-            if let velocity = momentum[node.name] { tensors.append((Self.momentumPrefix + node.name, node.type.dims, velocity)) }
+            tensors.append((Self.momentumPrefix + node.name, node.type.dims, velocity))
         }
         let metadata = ["format": Self.format, "iteration": String(iteration), "recipe": recipe.serialized,
                         "graph_sha256": graphHash, "metrics_csv": metrics.csv]
@@ -72,14 +73,13 @@ public struct Checkpoint: Sendable {
             for stored in [name, momentumPrefix + name] {
                 known.insert(stored)
                 guard let entry = entries[stored] else {
-                    if stored == name { throw RuntimeError("\(path): tensor '\(name)' is missing") }
-                    continue
+                    throw RuntimeError("\(path): tensor '\(stored)' is missing; a checkpoint holds every parameter and its momentum")
                 }
                 guard entry.shape == dims, entry.values.count == graph[id].type.elementCount else {
                     throw RuntimeError("\(path): tensor '\(stored)' has shape \(entry.shape); the network's '\(name)' is \(dims)")
                 }
-                if let bad = entry.values.firstIndex(where: { !$0.isFinite }) {
-                    throw RuntimeError("\(path): tensor '\(stored)' holds \(entry.values[bad]) at index \(bad); a checkpoint must be finite")
+                if let problem = ParameterValues.valueProblem(stored, entry.values, isVariance: stored == name && name.hasSuffix("running_var")) {
+                    throw RuntimeError("\(path): \(problem)")
                 }
                 if stored == name { tensors[name] = entry.values } else { momentum[name] = entry.values }
             }

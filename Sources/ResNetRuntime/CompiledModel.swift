@@ -55,6 +55,10 @@ public final class CompiledModel {
         var packed = [Float](repeating: 0, count: packedFloatCount)
         let status = raw.withUnsafeBufferPointer { r in packed.withUnsafeMutableBufferPointer { pack(r.baseAddress!, $0.baseAddress!) } }
         guard status == 0 else { throw RuntimeError("packing weights failed: out of memory") }
+        if let bad = packed.firstIndex(where: { !$0.isFinite }) {
+            throw RuntimeError("packing the weights gave \(packed[bad]) at packed float \(bad): a weight scaled by its batch norm "
+                               + "(gamma / sqrt(running_var + eps)) does not fit float32")
+        }
         return packed
     }
 
@@ -64,15 +68,17 @@ public final class CompiledModel {
             throw RuntimeError("the model takes \(packedFloatCount) packed floats, given \(packed.count)")
         }
         destroy(model)
-        model = packed.withUnsafeBufferPointer { create($0.baseAddress!, Int32(maxBatch)) }
+        guard let batch = Int32(exactly: maxBatch), batch >= 1 else { throw RuntimeError("a batch of \(maxBatch) images is out of range") }
+        model = packed.withUnsafeBufferPointer { create($0.baseAddress!, batch) }
         guard model != nil else { throw RuntimeError("cannot allocate the model for batch \(maxBatch): out of memory") }
         self.maxBatch = maxBatch
     }
 
-    public func setThreadCount(_ threads: Int) { setThreads(Int32(threads)) }
+    public func setThreadCount(_ threads: Int) { setThreads(Int32(clamping: threads)) }
 
     /// Runs `count` images (NCHW float32, `inputFloats` each) and returns `outputFloats` per image,
-    /// in chunks of at most `maxBatch`.
+    /// in chunks of at most `maxBatch`. Non-finite logits are an error naming the image: they are
+    /// never handed on as if they were a prediction.
     public func forward(_ input: [Float], count: Int) throws -> [Float] {
         guard model != nil else { throw RuntimeError("no weights loaded") }
         guard input.count == count * inputFloats else { throw RuntimeError("expected \(count * inputFloats) input floats, given \(input.count)") }
@@ -86,6 +92,10 @@ public final class CompiledModel {
                 }
             }
             guard status == 0 else { throw RuntimeError("rc_forward rejected a batch of \(n)") }
+            if let bad = output[(start * outputFloats)..<((start + n) * outputFloats)].firstIndex(where: { !$0.isFinite }) {
+                throw RuntimeError("the logits of image \(bad / outputFloats) are not finite (\(output[bad])): "
+                                   + "the weights or the input overflow float32")
+            }
             start += n
         }
         return output

@@ -36,7 +36,8 @@ public final class CompiledTrainer {
         sgdFunction = try symbol("rc_sgd_step", as: SGDFunction.self)
         destroy = try symbol("rc_trainer_destroy", as: (@convention(c) (OpaquePointer?) -> Void).self)
         setThreads = try symbol("rc_set_threads", as: (@convention(c) (Int32) -> Void).self)
-        guard let trainer = try symbol("rc_trainer_create", as: (@convention(c) (Int32) -> OpaquePointer?).self)(Int32(maxBatch)) else {
+        guard let batch = Int32(exactly: maxBatch), batch >= 1 else { throw RuntimeError("a training batch of \(maxBatch) images is out of range") }
+        guard let trainer = try symbol("rc_trainer_create", as: (@convention(c) (Int32) -> OpaquePointer?).self)(batch) else {
             throw RuntimeError("cannot allocate a trainer for batch \(maxBatch): out of memory")
         }
         self.trainer = trainer
@@ -49,7 +50,7 @@ public final class CompiledTrainer {
 
     deinit { destroy(trainer) }
 
-    public func setThreadCount(_ threads: Int) { setThreads(Int32(threads)) }
+    public func setThreadCount(_ threads: Int) { setThreads(Int32(clamping: threads)) }
 
     /// Forward and backward on one batch: returns the loss, fills `logits` if given.
     public func step(images: [Float], labels: [Int32], logits: inout [Float]) throws -> Float {

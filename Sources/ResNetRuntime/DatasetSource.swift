@@ -17,13 +17,14 @@ public struct DatasetSource: Sendable, Equatable {
 
     /// Parses `fashion-mnist`, `fashion-mnist:DIR` or `cifar10:DIR`.
     public init(argument: String) throws {
-        let parts = argument.split(separator: ":", maxSplits: 1).map(String.init)
+        let parts = argument.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         guard let dataset = DataSettings.Dataset(rawValue: parts[0]) else {
-            throw RuntimeError("unknown dataset '\(parts[0])'; use fashion-mnist or cifar10:DIR")
+            throw RuntimeError("--dataset: unknown dataset '\(parts[0])'; use fashion-mnist[:DIR] or cifar10:DIR")
         }
         switch (dataset, parts.count) {
         case (.fashionMNIST, 1): self.init(dataset: dataset, directory: Self.fashionMNISTDirectory)
         case (_, 2) where !parts[1].isEmpty: self.init(dataset: dataset, directory: parts[1])
+        case (.fashionMNIST, _): throw RuntimeError("--dataset fashion-mnist: names an empty directory; give fashion-mnist or fashion-mnist:DIR")
         default: throw RuntimeError("cifar10 needs its directory: --dataset cifar10:DIR (the one holding data_batch_1.bin)")
         }
     }

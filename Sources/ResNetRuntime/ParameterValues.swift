@@ -26,20 +26,39 @@ public struct ParameterValues: Sendable {
                 problems.append("tensor '\(name)' has shape \(entry.shape); the model expects \(dims)")
                 continue
             }
-            if let bad = entry.values.firstIndex(where: { !$0.isFinite }) {
-                problems.append("tensor '\(name)' holds \(entry.values[bad]) at index \(bad); weights must be finite")
+            if let problem = Self.valueProblem(name, entry.values, isVariance: name.hasSuffix("running_var")) {
+                problems.append(problem)
                 continue
             }
             tensors[name] = entry.values
         }
-        for name in entries.keys.sorted() where expected[name] == nil && !name.hasSuffix("num_batches_tracked") {
-            let suggestion = NearestName.suggestion(for: name, among: Array(expected.keys)).map { "; did you mean '\($0)'?" } ?? ""
-            problems.append("unknown tensor '\(name)'\(suggestion)")
+        let unknown = entries.keys.sorted().filter { expected[$0] == nil && !$0.hasSuffix("num_batches_tracked") }
+        for (i, name) in unknown.enumerated() {
+            // Suggestions cost an edit distance against every name: offered for the first few only.
+            let suggestion = i < Self.shownProblems ? NearestName.suggestion(for: name, among: Array(expected.keys)).map { "; did you mean '\($0)'?" } : nil
+            problems.append("unknown tensor '\(name)'\(suggestion ?? "")")
         }
         guard problems.isEmpty else {
-            throw RuntimeError("\(path) does not fit model '\(graph.name)':\n" + problems.map { "  " + $0 }.joined(separator: "\n"))
+            let shown = problems.prefix(Self.shownProblems).map { "  " + $0 }
+            let more = problems.count > Self.shownProblems ? ["  … and \(problems.count - Self.shownProblems) more"] : []
+            throw RuntimeError("\(path) does not fit model '\(graph.name)':\n" + (shown + more).joined(separator: "\n"))
         }
         return ParameterValues(tensors: tensors)
+    }
+
+    /// How many problems of a weight file are listed before "… and N more".
+    static let shownProblems = 20
+
+    /// Why `values` cannot be the tensor `name`, or nil: every value must be finite, and a
+    /// running variance must not be negative (batch-norm folding takes its square root).
+    public static func valueProblem(_ name: String, _ values: [Float], isVariance: Bool) -> String? {
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            return "tensor '\(name)' holds \(values[bad]) at index \(bad); weights must be finite"
+        }
+        if isVariance, let bad = values.firstIndex(where: { $0 < 0 }) {
+            return "tensor '\(name)' holds the negative variance \(values[bad]) at index \(bad)"
+        }
+        return nil
     }
 
     /// The first NaN or infinity, by tensor name (in name order) and index, if there is one.
@@ -61,9 +80,19 @@ public struct ParameterValues: Sendable {
         return raw
     }
 
+    /// The `__metadata__` format of weight files resnetc writes: how `run --restart` tells its own
+    /// weights from a user's file of the same name. Other readers ignore it.
+    public static let weightsFormat = "resnetc-weights"
+
     /// Writes the values as a safetensors state dict in graph order.
     public func write(safetensors path: String, for graph: Graph) throws {
-        let list = graph.parameters.map { (name: graph[$0].name, shape: graph[$0].type.dims, values: tensors[graph[$0].name] ?? []) }
-        try AtomicFile.write(try SafeTensors.serialize(list), to: path)
+        let list = try graph.parameters.map { id in
+            let node = graph[id]
+            guard let values = tensors[node.name], values.count == node.type.elementCount else {
+                throw RuntimeError("cannot write \(path): no value of \(node.type.elementCount) floats for '\(node.name)'")
+            }
+            return (name: node.name, shape: node.type.dims, values: values)
+        }
+        try AtomicFile.write(try SafeTensors.serialize(list, metadata: ["format": Self.weightsFormat]), to: path)
     }
 }

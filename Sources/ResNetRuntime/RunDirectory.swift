@@ -1,4 +1,5 @@
 import Foundation
+import ResNetDiagnostics
 
 /// The output directory of `resnetc run`, held for the life of the run: an exclusive lock so
 /// two processes never train into one directory, and the rule that a directory already holding
@@ -32,6 +33,9 @@ public final class RunDirectory {
     /// Creates the directory if needed, takes its lock and applies `mode`.
     public init(_ path: String, mode: Mode) throws {
         self.path = path
+        if mode == .resume, !FileManager.default.fileExists(atPath: path) {
+            throw RuntimeError("nothing to resume in '\(path)': it does not exist; run without --resume to start a run there")
+        }
         try AtomicFile.createDirectory(path)
         lockDescriptor = try Self.lock(path)
         do {
@@ -45,6 +49,9 @@ public final class RunDirectory {
             case .resume where !present.contains(Self.checkpointName):
                 throw RuntimeError("nothing to resume in '\(path)': it has no \(Self.checkpointName); run without --resume to start a run there")
             case .restart:
+                if let foreign = present.first(where: { !Self.wroteByResnetc(path + "/" + $0) }) {
+                    throw RuntimeError("--restart leaves '\(path)/\(foreign)' alone: resnetc did not write it; move it away or choose another --out")
+                }
                 for name in present where unlink(path + "/" + name) != 0 {
                     throw RuntimeError("--restart cannot remove '\(path)/\(name)': \(AtomicFile.errnoText())")
                 }
@@ -58,6 +65,15 @@ public final class RunDirectory {
     }
 
     deinit { close(lockDescriptor) }
+
+    /// Whether a run file is resnetc's own, by its content: the metrics header, or the format a
+    /// checkpoint or weights file carries in its metadata. A user's file of the same name is not.
+    private static func wroteByResnetc(_ file: String) -> Bool {
+        guard let data = try? FileBytes.read(file, what: "run file") else { return false }
+        if file.hasSuffix(metricsName) { return data.starts(with: Data((MetricsLog.header + "\n").utf8)) }
+        let format = (try? SafeTensors.metadata(data, file: file))?["format"]
+        return format == Checkpoint.format || format == ParameterValues.weightsFormat
+    }
 
     /// An exclusive, non-blocking lock on the directory's lock file, released when the process
     /// ends however it ends (the kernel drops flock locks with the descriptor).

@@ -186,7 +186,7 @@ import Glibc
         let result = Pipeline.frontEnd(file: try TestSpecs.file(TestSpecs.small()))
         let graph = try #require(result.graph), spec = try #require(result.spec)
         let values = WeightInitializer.initialize(graph, spec: spec, seed: 1)
-        let momentum = ["fc.bias": [Float](repeating: 0.5, count: 5)]
+        let momentum = values.tensors.mapValues { $0.map { 0.5 * $0 } }
         let path = try Scratch.directory() + "/checkpoint.safetensors"
         try Checkpoint(parameters: values, momentum: momentum, iteration: 9, recipe: TrainingRecipe(values: ["seed": "1"]),
                        graphHash: "abc", metrics: MetricsLog()).write(to: path, graph: graph)

@@ -46,8 +46,8 @@ import TestSupport
         let directory = try Scratch.directory() + "/run"
         do {
             let run = try RunDirectory(directory, mode: .start)
-            try write("iteration\n", run.metricsPath)
-            try write("x", run.checkpointPath)
+            try MetricsLog().write(to: run.metricsPath)
+            try SafeTensors.serialize([], metadata: ["format": Checkpoint.format]).write(to: URL(fileURLWithPath: run.checkpointPath))
         }
         try write("keep me", "\(directory)/notes.txt")
         let again = Scratch.errorText { _ = try RunDirectory(directory, mode: .start) }
@@ -59,6 +59,24 @@ import TestSupport
         #expect(try String(contentsOfFile: "\(directory)/notes.txt", encoding: .utf8) == "keep me", "--restart removes only resnetc's files")
         let nothing = Scratch.errorText { _ = try RunDirectory(directory, mode: .resume) }
         #expect(nothing.contains("nothing to resume"), "\(nothing)")
+        let mistyped = Scratch.errorText { _ = try RunDirectory(directory + "-typo", mode: .resume) }
+        #expect(mistyped.contains("does not exist") && !FileManager.default.fileExists(atPath: directory + "-typo"), "\(mistyped)")
+    }
+
+    @Test func restartLeavesAUsersFileOfTheSameNameAlone() throws {
+        let directory = try Scratch.directory()
+        try write("my pretrained weights", "\(directory)/weights.safetensors")
+        let text = Scratch.errorText { _ = try RunDirectory(directory, mode: .restart) }
+        #expect(text.contains("leaves '\(directory)/weights.safetensors' alone"), "\(text)")
+        #expect(try String(contentsOfFile: "\(directory)/weights.safetensors", encoding: .utf8) == "my pretrained weights")
+    }
+
+    @Test func anEmptyDirectoryIsReplaceableAndAFIFONamedLikeAnArtifactFileIsNot() throws {
+        let empty = try Scratch.directory()
+        #expect(Artifact.notReplaceableReason(empty) == nil)
+        let fifo = try Scratch.directory()
+        #expect(mkfifo("\(fifo)/manifest.json", 0o644) == 0)
+        #expect(Artifact.notReplaceableReason(fifo)?.contains("not a regular file") == true, "checked without opening it")
     }
 
     @Test func twoRunsNeverShareADirectory() throws {

@@ -49,7 +49,7 @@ import TestSupport
 
     @Test func checkpointsRoundTripAndRefuseOtherNetworks() throws {
         let (graph, values) = try smallNetwork()
-        let momentum = ["fc.weight": [Float](repeating: 0.25, count: 80), "fc.bias": [Float](repeating: -1, count: 5)]
+        let momentum = values.tensors.mapValues { $0.map { -0.5 * $0 } }
         var metrics = MetricsLog()
         metrics.append(MetricsLog.Row(iteration: 10, epoch: 1, learningRate: 0.1, trainLoss: 1, trainError: 0.5, testLoss: 1, testError: 0.5,
                                       testTop5Error: 0.1, seconds: 1))
@@ -75,7 +75,7 @@ import TestSupport
     func readEdited(_ edit: (inout [(name: String, shape: [Int], values: [Float])], inout [String: String]) -> Void) throws -> String {
         let (graph, values) = try smallNetwork()
         let path = try Scratch.directory() + "/checkpoint.safetensors"
-        try Checkpoint(parameters: values, momentum: [:], iteration: 5, recipe: Self.recipe, graphHash: "abc", metrics: MetricsLog())
+        try Checkpoint(parameters: values, momentum: values.tensors, iteration: 5, recipe: Self.recipe, graphHash: "abc", metrics: MetricsLog())
             .write(to: path, graph: graph)
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         var metadata = try SafeTensors.metadata(data, file: path)
@@ -88,7 +88,10 @@ import TestSupport
 
     @Test func checkpointsAreValidatedBeforeUse() throws {
         // A momentum larger than its parameter used to be copied past the end of the region.
-        let oversized = try readEdited { tensors, _ in tensors.append((name: "momentum.fc.bias", shape: [50_000], values: .init(repeating: 1, count: 50_000))) }
+        let oversized = try readEdited { tensors, _ in
+            let i = tensors.firstIndex { $0.name == "momentum.fc.bias" }!
+            tensors[i] = (name: "momentum.fc.bias", shape: [50_000], values: .init(repeating: 1, count: 50_000))
+        }
         #expect(oversized.contains("'momentum.fc.bias' has shape [50000]"), "\(oversized)")
         let negative = try readEdited { _, metadata in metadata["iteration"] = "-5" }
         #expect(negative.contains("'iteration' is '-5'"), "\(negative)")
@@ -98,6 +101,13 @@ import TestSupport
         }
         #expect(nan.contains("'fc.weight' holds nan at index 3"), "\(nan)")
         let unknown = try readEdited { tensors, _ in tensors.append((name: "extra", shape: [1], values: [0])) }
+        let noMomentum = try readEdited { tensors, _ in tensors.removeAll { $0.name == "momentum.fc.bias" } }
+        #expect(noMomentum.contains("'momentum.fc.bias' is missing"), "a resume without momentum would not be exact: \(noMomentum)")
+        let negativeVariance = try readEdited { tensors, _ in
+            let i = tensors.firstIndex { $0.name == "bn1.running_var" }!
+            tensors[i].values[2] = -1
+        }
+        #expect(negativeVariance.contains("'bn1.running_var' holds the negative variance -1.0 at index 2"), "\(negativeVariance)")
         #expect(unknown.contains("'extra' is not a parameter"), "\(unknown)")
         let noRecipe = try readEdited { _, metadata in metadata["recipe"] = nil }
         #expect(noRecipe.contains("recipe"), "\(noRecipe)")

@@ -1,0 +1,43 @@
+import Foundation
+
+/// What machine code a compile produces, as the C compiler itself sees it with the flags in use
+/// (`cc FLAGS -dM -E`): its predefined macros, and from them the x86 instruction-set extensions
+/// the code may use. Part of the compile-cache key (`-march=native` names no machine, so the same
+/// flags on another CPU must not reuse a library), and recorded in each artifact so a library is
+/// never loaded on a CPU that lacks what it was compiled for (that would be SIGILL).
+public struct CompilerTarget: Sendable, Equatable {
+    /// Every predefined macro, one `#define` per line, sorted.
+    public let macros: String
+    /// Extensions the code may use, by their /proc/cpuinfo names (`avx2`, `fma`, `avx512f`).
+    public let instructionSets: [String]
+
+    /// The extensions resnetc's kernels can use, by the compiler's macro and the kernel's
+    /// /proc/cpuinfo name for it.
+    static let extensions = [("__SSE4_2__", "sse4_2"), ("__AVX__", "avx"), ("__AVX2__", "avx2"), ("__FMA__", "fma"), ("__F16C__", "f16c"),
+                             ("__AVX512F__", "avx512f"), ("__AVX512CD__", "avx512cd"), ("__AVX512BW__", "avx512bw"),
+                             ("__AVX512DQ__", "avx512dq"), ("__AVX512VL__", "avx512vl")]
+
+    public init(macros: String) {
+        self.macros = macros
+        let defined = Set(macros.split(separator: "\n").compactMap { $0.split(separator: " ").dropFirst().first.map(String.init) })
+        instructionSets = Self.extensions.filter { defined.contains($0.0) }.map(\.1)
+    }
+
+    /// The target of `compiler` with `flags`.
+    public static func resolve(_ compiler: CCompiler, flags: [String]) throws -> CompilerTarget {
+        let result = try compiler.run(compiler.executable, flags.filter { $0 != "-fopenmp" } + ["-dM", "-E", "-x", "c", "/dev/null"])
+        guard result.status == 0 else {
+            throw RuntimeError("the C compiler \(compiler.executable) cannot preprocess with flags '\(flags.joined(separator: " "))':\n\(result.output)")
+        }
+        return CompilerTarget(macros: result.output.split(separator: "\n").sorted().joined(separator: "\n"))
+    }
+
+    /// The extensions in `required` this CPU lacks, from /proc/cpuinfo; empty where it cannot
+    /// be read (another OS), since then nothing can be checked.
+    public static func missingOnThisCPU(_ required: [String]) -> [String] {
+        guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let flags = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
+        let present = Set(flags.split(separator: " ").map(String.init))
+        return required.filter { !present.contains($0) }
+    }
+}
