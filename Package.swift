@@ -30,13 +30,13 @@ let package = Package(
         // Graph -> graph passes, in the order Pipeline.swift lists them.
         .target(name: "ResNetPasses", dependencies: ["ResNetSpec", "ResNetIR", "ResNetDiagnostics"]),
         // The hand-written C kernels as real .h files, embedded in the binary at build time.
-        .target(name: "ResNetKernels", resources: [.embedInCode("forward_kernels.h"), .embedInCode("backward_kernels.h")]),
+        .target(name: "ResNetKernels", resources: [.embedInCode("forward_kernels.h"), .embedInCode("backward_kernels.h"), .embedInCode("fma_peak.c")]),
         // Emits the fused, shape-specialised C for a planned graph: model.c and model.h.
         .target(name: "ResNetCodegen", dependencies: ["ResNetIR", "ResNetKernels"]),
         // The naive interpreter that defines every op; generated code is tested against it.
         .target(name: "ResNetReference", dependencies: ["ResNetIR"]),
         // C toolchain driver, dlopen, weight and array formats, initialisation, artifacts.
-        .target(name: "ResNetRuntime", dependencies: ["ResNetIR", "ResNetCodegen", "ResNetPasses", "ResNetSpec", "CZlib", "CCrypto"]),
+        .target(name: "ResNetRuntime", dependencies: ["ResNetIR", "ResNetKernels", "ResNetCodegen", "ResNetPasses", "ResNetSpec", "CZlib", "CCrypto"]),
         // The command-line tool: one file per subcommand.
         .executableTarget(
             name: "resnetc",

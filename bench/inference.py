@@ -48,8 +48,8 @@ def fma_peak(threads, workdir):
     """The measured FMA peak in GFLOP/s at the widest vector width, and that width."""
     lanes = widest_lanes()
     binary = os.path.join(workdir, f"fma_peak{lanes}")
-    subprocess.run(["cc", "-O2", "-march=native", "-fopenmp", f"-DLANES={lanes}", "-o", binary, os.path.join(ROOT, "bench/fma_peak.c")],
-                   check=True)
+    subprocess.run(["cc", "-O2", "-march=native", "-fopenmp", f"-DLANES={lanes}", "-DFMA_PEAK_MAIN", "-o", binary,
+                    os.path.join(ROOT, "Sources/ResNetKernels/fma_peak.c")], check=True)
     return float(subprocess.run([binary, str(threads)], capture_output=True, text=True, check=True).stdout), lanes
 
 

@@ -22,9 +22,19 @@ echo "resnetc check: $(ls specs/invalid/*.yaml | wc -l) invalid specs rejected w
 # Every spec in specs/ compiles to an artifact and predicts two images from it.
 work=$(mktemp -d)
 trap 'rm -rf "$work" "$RESNETC_CACHE"' EXIT
+# A freshly He-initialised ResNet-1202 overflows float32 in evaluation mode (each of its 600
+# blocks adds a unit-variance branch, so activations grow as 2^600): its logits are refused as
+# non-finite, naming the image; with each block's last BN at zero it starts as the identity.
+set +e; out=$(.build/release/resnetc predict specs/cifar-resnet1202.yaml --input <(python3 scripts/random_images.py /dev/stdout 1 3 32 32) \
+  --output "$work/y.npy" 2>&1); status=$?; set -e
+if [ "$status" -ne 1 ] || ! grep -q "the logits of image 0 are not finite" <<<"$out"; then
+  echo "an overflowing ResNet-1202 should be refused naming the image, got exit $status: $out"; exit 1
+fi
 for f in specs/*.yaml; do
   name=$(basename "$f" .yaml)
-  .build/release/resnetc compile "$f" -o "$work/$name" > "$work/$name.log"
+  init=()
+  [ "$name" = cifar-resnet1202 ] && init=(--set init.zero_init_last_bn=true)
+  .build/release/resnetc compile "$f" "${init[@]}" -o "$work/$name" > "$work/$name.log"
   read -r c h w < <(python3 -c "import json; print(*json.load(open('$work/$name/manifest.json'))['input'])")
   python3 scripts/random_images.py "$work/x.npy" 2 "$c" "$h" "$w"
   .build/release/resnetc predict "$work/$name" --input "$work/x.npy" --output "$work/y.npy"
@@ -64,6 +74,15 @@ if [ "$status" -ne 1 ] || ! grep -qE "(the loss|parameter '.*') is .* (at|after)
   echo "a diverging run should stop with exit 1 naming the iteration, got exit $status:"; echo "$out"; exit 1
 fi
 echo "diverging run stopped: $(grep -oE "(the loss|parameter '.*') is .* (at|after) iteration [0-9]+" <<<"$out")"
+# resnetc bench reports every field, for inference and for a training step.
+for mode in "" --train; do
+  .build/release/resnetc bench specs/cifar-resnet20.yaml --batch 4 --seconds 0.2 $mode --json | python3 -c '
+import json, sys
+report = json.loads(sys.stdin.read())
+keys = {"median_ms", "images_per_s", "gflops", "peak_fraction", "peak_gflops", "vector_lanes", "arena_bytes", "peak_rss_bytes", "runs"}
+assert keys <= report.keys() and all(report[k] > 0 for k in keys), report
+print("bench'"${mode:+ $mode}"':", {k: report[k] for k in ("median_ms", "images_per_s", "peak_fraction", "vector_lanes")})'
+done
 # Every user mistake ends in a message, never a signal, and leaves the user's files alone.
 scripts/test_user_errors.sh .build/release/resnetc
 python3 scripts/crosscheck_torch.py --resnetc .build/release/resnetc

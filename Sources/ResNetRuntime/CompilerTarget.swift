@@ -32,6 +32,12 @@ public struct CompilerTarget: Sendable, Equatable {
         return CompilerTarget(macros: result.output.split(separator: "\n").sorted().joined(separator: "\n"))
     }
 
+    /// Floats per vector register at this target's widest vector width: 16 with AVX-512, 8 with
+    /// AVX, 4 otherwise (SSE, or a generic target). The FMA peak is measured at this width.
+    public var vectorLanes: Int {
+        instructionSets.contains("avx512f") ? 16 : instructionSets.contains("avx") ? 8 : 4
+    }
+
     /// The extensions in `required` this CPU lacks, from /proc/cpuinfo; empty where it cannot
     /// be read (another OS), since then nothing can be checked.
     public static func missingOnThisCPU(_ required: [String]) -> [String] {
