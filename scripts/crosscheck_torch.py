@@ -26,6 +26,7 @@ try:
     import torch
     import torch.nn as nn
     import torch.nn.functional as F
+    import torchvision
     from safetensors.torch import save_file
 except ImportError as missing:
     print(f"crosscheck_torch: skipped ({missing.name} is not installed)")
@@ -97,7 +98,6 @@ def randomise_batch_norm(model, generator):
 
 
 def cases():
-    import torchvision
     yield "resnet18", "specs/resnet18.yaml", [], lambda: torchvision.models.resnet18(), (2, 3, 224, 224)
     yield "resnet50", "specs/resnet50.yaml", [], lambda: torchvision.models.resnet50(), (2, 3, 224, 224)
     for option in "ABC":

@@ -21,7 +21,7 @@ enum KernelEmitter {
     static let maxTile = 12
 
     /// The kernel that computes `id` per batch, or nil for leaves and parameter-only nodes.
-    static func kernel(for id: NodeID, in graph: Graph) throws(CodegenError) -> Kernel? {
+    static func kernel(for id: NodeID, in graph: Graph, target: Target) throws(CodegenError) -> Kernel? {
         let node = graph[id]
         guard node.type.batched else { return nil }
         func dims(_ operand: Int) -> [Int] { graph[node.inputs[operand]].type.dims }
@@ -35,7 +35,7 @@ enum KernelEmitter {
         case .labels, .parameter, .foldBatchNormWeight, .foldBatchNormBias:
             return nil
         case .conv2d(let conv):
-            return convolution(conv, input: dims(0), output: out, comment: shapeComment)
+            return convolution(conv, input: dims(0), output: out, comment: shapeComment, target: target)
         case .shortcutPad(let stride, _):
             let i = dims(0)
             return wrapper(name: "shortcut_pad_c\(i[0])x\(i[1])x\(i[2])_o\(out[0])x\(out[1])x\(out[2])_s\(stride)",
@@ -96,11 +96,27 @@ enum KernelEmitter {
         return (first, middle, last, middleCount > 0 && (first < left || outputWidth - last > right))
     }
 
-    static func convolution(_ conv: Convolution, input: [Int], output: [Int], comment: String) -> Kernel {
+    static func convolution(_ conv: Convolution, input: [Int], output: [Int], comment: String, target: Target) -> Kernel {
         let e = conv.epilogue
         let (k, s, p) = (conv.kernel, conv.stride, conv.padding)
-        let t = tiling(inputWidth: input[2], outputWidth: output[2], kernel: k, stride: s, padding: p)
         let name = "\(e.mnemonic)_c\(input[0])x\(input[1])x\(input[2])_o\(output[0])x\(output[1])x\(output[2])_k\(k)s\(s)p\(p)"
+        if k == 1, s == 1, p == 0 {
+            let tile = target.pointwiseTile
+            let constants: KeyValuePairs = [
+                "ICB": blocks(input[0]), "OCB": blocks(output[0]), "HW": output[1] * output[2], "OB": tile.blocks, "TP": tile.pixels,
+                "BIAS": e.bias ? 1 : 0, "RES": e.residual ? 1 : 0, "RELU": e.relu ? 1 : 0,
+            ]
+            return wrapper(
+                name: name,
+                comment: "\(comment), 1x1 as a GEMM over pixels; register tile \(tile.blocks) blocks x \(tile.pixels) pixels",
+                parameters: ["const float *in", "const float *w", "const float *bias", "const float *res"],
+                body: """
+                    enum { \(constants.map { "\($0.key) = \($0.value)" }.joined(separator: ", ")) };
+                    #pragma omp parallel
+                        rc_conv1x1(n, in, w, bias, res, out, \(constants.map(\.key).joined(separator: ", ")));
+                    """)
+        }
+        let t = tiling(inputWidth: input[2], outputWidth: output[2], kernel: k, stride: s, padding: p)
         let constants: KeyValuePairs = [
             "ICB": blocks(input[0]), "IH": input[1], "IW": input[2], "OCB": blocks(output[0]), "OH": output[1], "OW": output[2],
             "K": k, "S": s, "P": p, "TW0": t.first, "TW": t.middle, "TWN": t.last, "CHECKM": t.checkMiddle ? 1 : 0,

@@ -46,7 +46,7 @@ public struct ModelSource: Sendable {
 /// weights and allocates the one arena for up to `max_batch` images; `rc_forward` runs a batch;
 /// `rc_destroy` frees. Sizes are exported as functions so a loader needs no header.
 public enum CodeGenerator {
-    public static func generate(graph: Graph, plan: MemoryPlan) throws(CodegenError) -> ModelSource {
+    public static func generate(graph: Graph, plan: MemoryPlan, target: Target = .avx2) throws(CodegenError) -> ModelSource {
         guard graph.outputs.count == 1, let output = graph.outputs.first, graph[output].type.batched,
               !TensorLayout.isFeatureMap(graph[output].type) else {
             throw CodegenError(message: "code generation needs one dense batched output (the logits)")
@@ -113,7 +113,7 @@ public enum CodeGenerator {
         var forward: [String] = []
         func buffer(_ id: NodeID) -> String { "BUF(\(plan.buffers[id]!.offset))" }
         for id in graph.ids {
-            guard let kernel = try KernelEmitter.kernel(for: id, in: graph) else { continue }
+            guard let kernel = try KernelEmitter.kernel(for: id, in: graph, target: target) else { continue }
             if kernelUses[kernel.name] == nil { kernels.append(kernel) }
             kernelUses[kernel.name, default: 0] += 1
             let node = graph[id]

@@ -22,7 +22,7 @@ public struct TrainingSource: Sendable {
 
 /// Writes train.c and train.h for a differentiated, planned graph.
 public enum TrainingCodeGenerator {
-    public static func generate(_ training: TrainingGraph, plan: MemoryPlan) throws(CodegenError) -> TrainingSource {
+    public static func generate(_ training: TrainingGraph, plan: MemoryPlan, target: Target = .avx2) throws(CodegenError) -> TrainingSource {
         let graph = training.graph
         let (layout, offsets, floats) = ModelSource.rawLayout(of: graph)
         let gradientOf = Dictionary(uniqueKeysWithValues: training.gradients.map { ($0.gradient, $0.parameter) })
@@ -82,7 +82,7 @@ public enum TrainingCodeGenerator {
             case .parameter, .labels:
                 continue
             case .input, .shortcutPad, .maxPool, .globalAveragePool, .relu, .add, .linear, .conv2d:
-                guard node.type.batched, let kernel = try KernelEmitter.kernel(for: id, in: graph) else {
+                guard node.type.batched, let kernel = try KernelEmitter.kernel(for: id, in: graph, target: target) else {
                     throw CodegenError(message: "\(node.name): \(node.op.mnemonic) on unbatched values is not supported in training")
                 }
                 if kernelNames.insert(kernel.name).inserted { kernels.append(kernel) }
@@ -152,7 +152,7 @@ public enum TrainingCodeGenerator {
                 let w = graph[x[1]].type.dims
                 let transpose = Convolution(outChannels: i.c, kernel: conv.kernel, stride: 1, padding: conv.kernel - 1 - conv.padding)
                 let kernel = KernelEmitter.convolution(transpose, input: [o.c, o.h, o.w], output: [i.c, i.h, i.w],
-                                                       comment: "input gradient of a \(conv.kernel)x\(conv.kernel) stride-1 convolution")
+                                                       comment: "input gradient of a \(conv.kernel)x\(conv.kernel) stride-1 convolution", target: target)
                 if kernelNames.insert(kernel.name).inserted { kernels.append(kernel) }
                 packLines.append("    rc_pack_conv_weight_flipped(W(\(packedFloats)), \(try parameter(x[1])), \(w[0]), \(w[1]), \(conv.kernel)); /* \(CText.comment(graph[x[1]].name)), flipped */")
                 call = "\(kernel.name)(n, \(buffer(x[0])), W(\(packedFloats)), 0, 0, \(buffer(id)));"

@@ -98,6 +98,88 @@ RC_INLINE void rc_conv_row(const float *in, const float *w, const float *bias, c
         rc_conv_tile(in_img, w_blk, bv, res_row, out_row, ICB, IH, IW, K, S, P, oh, OW - TWN, TWN, 1, RES, RELU);
 }
 
+/* 1x1 stride-1 convolution as a GEMM over pixels, one register tile: OB output blocks of eight
+ * channels x TP consecutive pixels of one image (OB <= 4, TP <= 8). Each input value is
+ * broadcast once for OB weight vectors, so a 4 x 6 tile does 24 FMAs per 4 weight loads and 6
+ * broadcasts, where a one-block tile does 12 per 13; and the input is read OCB/OB times, not
+ * OCB. Weights are the convolution's [OCB][ICB][8 in][8 out] packing (K = 1). */
+RC_INLINE void rc_conv1x1_tile(const float *in_img, const float *w, const float *bias, const float *res_img, float *out_img,
+                               const int ICB, const int HW, const int ocb0, const int p0, const int OB, const int TP,
+                               const int BIAS, const int RES, const int RELU)
+{
+    v8f acc[4][8];
+#pragma GCC unroll 4
+    for (int j = 0; j < OB; j++) {
+        const v8f bv = BIAS ? v8_load(bias + (ocb0 + j) * 8) : v8_zero();
+#pragma GCC unroll 8
+        for (int t = 0; t < TP; t++) acc[j][t] = bv;
+    }
+    for (int icb = 0; icb < ICB; icb++) {
+        const float *x = in_img + ((size_t)icb * HW + p0) * 8;
+        const float *w_icb = w + ((size_t)ocb0 * ICB + icb) * 64;
+        /* c stays a loop: unrolled, GCC hoists the weight loads of all eight and spills accumulators. */
+#pragma GCC unroll 1
+        for (int c = 0; c < 8; c++) {
+            v8f wv[4] = {v8_zero(), v8_zero(), v8_zero(), v8_zero()}; /* zeroed only to quiet -Wmaybe-uninitialized; unrolled, it costs nothing */
+#pragma GCC unroll 4
+            for (int j = 0; j < OB; j++) wv[j] = v8_load(w_icb + (size_t)j * ICB * 64 + c * 8);
+#pragma GCC unroll 8
+            for (int t = 0; t < TP; t++) {
+                const float xv = x[t * 8 + c];
+#pragma GCC unroll 4
+                for (int j = 0; j < OB; j++) acc[j][t] += wv[j] * xv;
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int j = 0; j < OB; j++) {
+#pragma GCC unroll 8
+        for (int t = 0; t < TP; t++) {
+            const size_t at = ((size_t)(ocb0 + j) * HW + p0 + t) * 8;
+            v8f y = acc[j][t];
+            if (RES) y += v8_load(res_img + at);
+            if (RELU) y = v8_relu(y);
+            v8_store(out_img + at, y);
+        }
+    }
+}
+
+/* 1x1 stride-1 convolution of n images, called by every thread of a parallel region (the
+ * generated kernel opens it, so the sizes it passes stay literals inside: a parallel region
+ * opened here would be outlined with them as run-time values). OB x TP register tiles cover
+ * (image, output-block group, pixel tile), then the remainders (OCB % OB blocks, HW % TP pixels)
+ * as tile shapes of their own, each in its own work-shared loop, so every tile call has literal
+ * sizes and compiles to straight-line code. */
+RC_INLINE void rc_conv1x1(int n, const float *in, const float *w, const float *bias, const float *res, float *out,
+                          const int ICB, const int OCB, const int HW, const int OB, const int TP,
+                          const int BIAS, const int RES, const int RELU)
+{
+    const int groups = OCB / OB, tiles = HW / TP, OBR = OCB % OB, TPR = HW % TP;
+    const size_t in_image = (size_t)ICB * HW * 8, out_image = (size_t)OCB * HW * 8;
+#define RC_CONV1X1_TILE(ocb0, p0, ob, tp)                                                                                          \
+    rc_conv1x1_tile(in + b * in_image, w, bias, RES ? res + b * out_image : 0, out + b * out_image, ICB, HW, ocb0, p0, ob, tp, BIAS, \
+                    RES, RELU)
+#pragma omp for collapse(3) schedule(static) nowait
+    for (size_t b = 0; b < (size_t)n; b++)
+        for (int g = 0; g < groups; g++)
+            for (int tile = 0; tile < tiles; tile++) RC_CONV1X1_TILE(g * OB, tile * TP, OB, TP);
+    if (TPR > 0) {
+#pragma omp for collapse(2) schedule(static) nowait
+        for (size_t b = 0; b < (size_t)n; b++)
+            for (int g = 0; g < groups; g++) RC_CONV1X1_TILE(g * OB, tiles * TP, OB, TPR);
+    }
+    if (OBR > 0) {
+#pragma omp for collapse(2) schedule(static) nowait
+        for (size_t b = 0; b < (size_t)n; b++)
+            for (int tile = 0; tile < tiles; tile++) RC_CONV1X1_TILE(groups * OB, tile * TP, OBR, TP);
+    }
+    if (OBR > 0 && TPR > 0) {
+#pragma omp for schedule(static) nowait
+        for (size_t b = 0; b < (size_t)n; b++) RC_CONV1X1_TILE(groups * OB, tiles * TP, OBR, TPR);
+    }
+#undef RC_CONV1X1_TILE
+}
+
 /* NCHW (C channels, as the caller passes images) to NCHWc with the channels padded by zeros. */
 RC_INLINE void rc_input_block(int n, const float *src, float *out, const int C, const int H, const int W)
 {

@@ -84,10 +84,11 @@ public struct TrainingBuild {
         let training: TrainingGraph
         let plan: MemoryPlan
         let source: TrainingSource
+        let target = try CompilerTarget.resolve(compiler, flags: compiler.flags)
         do {
             training = try Differentiate.run(forward)
             plan = PlanMemory.run(training.graph)
-            source = try TrainingCodeGenerator.generate(training, plan: plan)
+            source = try TrainingCodeGenerator.generate(training, plan: plan, target: target.codegen)
         } catch let error as ShapeError {
             throw RuntimeError("internal compiler error while differentiating: \(error)")
         } catch {

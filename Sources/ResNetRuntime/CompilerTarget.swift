@@ -1,4 +1,5 @@
 import Foundation
+import ResNetCodegen
 
 /// What machine code a compile produces, as the C compiler itself sees it with the flags in use
 /// (`cc FLAGS -dM -E`): its predefined macros, and from them the x86 instruction-set extensions
@@ -37,6 +38,10 @@ public struct CompilerTarget: Sendable, Equatable {
     public var vectorLanes: Int {
         instructionSets.contains("avx512f") ? 16 : instructionSets.contains("avx") ? 8 : 4
     }
+
+    /// What code generation needs to know of this target: 32 vector registers where AVX-512VL
+    /// lets the compiler use ymm16-31 for the kernels' 8-float vectors, else 16.
+    public var codegen: Target { Target(vectorRegisters: instructionSets.contains("avx512vl") ? 32 : 16) }
 
     /// The extensions in `required` this CPU lacks, from /proc/cpuinfo; empty where it cannot
     /// be read (another OS), since then nothing can be checked.
