@@ -100,40 +100,33 @@ enum KernelEmitter {
         let e = conv.epilogue
         let (k, s, p) = (conv.kernel, conv.stride, conv.padding)
         let name = "\(e.mnemonic)_c\(input[0])x\(input[1])x\(input[2])_o\(output[0])x\(output[1])x\(output[2])_k\(k)s\(s)p\(p)"
+        let epilogue: KeyValuePairs = ["BIAS": e.bias ? 1 : 0, "RES": e.residual ? 1 : 0, "RELU": e.relu ? 1 : 0]
+        /// The kernel with its sizes as an enum of literals, and `loop` calling a body with them (`SIZES`).
+        func sized(_ constants: KeyValuePairs<String, Int>, _ detail: String, _ loop: String) -> Kernel {
+            let all = Array(constants) + Array(epilogue)
+            return wrapper(name: name, comment: "\(comment), \(detail)",
+                           parameters: ["const float *in", "const float *w", "const float *bias", "const float *res"],
+                           body: "enum { \(all.map { "\($0.key) = \($0.value)" }.joined(separator: ", ")) };\n"
+                               + loop.replacingOccurrences(of: "SIZES", with: all.map(\.key).joined(separator: ", ")))
+        }
         if k == 1, s == 1, p == 0 {
             let tile = target.pointwiseTile
-            let constants: KeyValuePairs = [
-                "ICB": blocks(input[0]), "OCB": blocks(output[0]), "HW": output[1] * output[2], "OB": tile.blocks, "TP": tile.pixels,
-                "BIAS": e.bias ? 1 : 0, "RES": e.residual ? 1 : 0, "RELU": e.relu ? 1 : 0,
-            ]
-            return wrapper(
-                name: name,
-                comment: "\(comment), 1x1 as a GEMM over pixels; register tile \(tile.blocks) blocks x \(tile.pixels) pixels",
-                parameters: ["const float *in", "const float *w", "const float *bias", "const float *res"],
-                body: """
-                    enum { \(constants.map { "\($0.key) = \($0.value)" }.joined(separator: ", ")) };
-                    #pragma omp parallel
-                        rc_conv1x1(n, in, w, bias, res, out, \(constants.map(\.key).joined(separator: ", ")));
-                    """)
+            return sized(["ICB": blocks(input[0]), "OCB": blocks(output[0]), "HW": output[1] * output[2], "OB": tile.blocks, "TP": tile.pixels],
+                         "1x1 as a GEMM over pixels; register tile \(tile.blocks) blocks x \(tile.pixels) pixels", """
+                #pragma omp parallel
+                    rc_conv1x1(n, in, w, bias, res, out, SIZES);
+                """)
         }
         let t = tiling(inputWidth: input[2], outputWidth: output[2], kernel: k, stride: s, padding: p)
-        let constants: KeyValuePairs = [
-            "ICB": blocks(input[0]), "IH": input[1], "IW": input[2], "OCB": blocks(output[0]), "OH": output[1], "OW": output[2],
-            "K": k, "S": s, "P": p, "TW0": t.first, "TW": t.middle, "TWN": t.last, "CHECKM": t.checkMiddle ? 1 : 0,
-            "BIAS": e.bias ? 1 : 0, "RES": e.residual ? 1 : 0, "RELU": e.relu ? 1 : 0,
-        ]
-        return wrapper(
-            name: name,
-            comment: "\(comment), \(k)x\(k) stride \(s) padding \(p); row tiles \(t.first) + \(t.middle)... + \(t.last) pixels",
-            parameters: ["const float *in", "const float *w", "const float *bias", "const float *res"],
-            body: """
-                enum { \(constants.map { "\($0.key) = \($0.value)" }.joined(separator: ", ")) };
-                #pragma omp parallel for collapse(3) schedule(static)
-                    for (int b = 0; b < n; b++)
-                        for (int ocb = 0; ocb < OCB; ocb++)
-                            for (int oh = 0; oh < OH; oh++)
-                                rc_conv_row(in, w, bias, res, out, b, ocb, oh, \(constants.map(\.key).joined(separator: ", ")));
-                """)
+        return sized(["ICB": blocks(input[0]), "IH": input[1], "IW": input[2], "OCB": blocks(output[0]), "OH": output[1], "OW": output[2],
+                      "K": k, "S": s, "P": p, "TW0": t.first, "TW": t.middle, "TWN": t.last, "CHECKM": t.checkMiddle ? 1 : 0],
+                     "\(k)x\(k) stride \(s) padding \(p); row tiles \(t.first) + \(t.middle)... + \(t.last) pixels", """
+            #pragma omp parallel for collapse(3) schedule(static)
+                for (int b = 0; b < n; b++)
+                    for (int ocb = 0; ocb < OCB; ocb++)
+                        for (int oh = 0; oh < OH; oh++)
+                            rc_conv_row(in, w, bias, res, out, b, ocb, oh, SIZES);
+            """)
     }
 
     /// The weight gradient of a convolution of `input` to `output` (C × H × W each), with its sizes as literals.

@@ -2,6 +2,7 @@ import ArgumentParser
 import ResNetCodegen
 import ResNetIR
 import ResNetPasses
+import ResNetRuntime
 
 /// `resnetc dump --stage ir SPEC`: shows the graph after a pipeline stage.
 struct Dump: ParsableCommand {
@@ -44,7 +45,9 @@ struct Dump: ParsableCommand {
             print(GraphPrinter.print(program.graph, plan: stage == .planned ? program.plan : nil), terminator: "")
         case .c:
             let program = try Pipeline.inferenceProgram(graph)
-            let source = try CodeGenerator.generate(graph: program.graph, plan: program.plan)
+            // The C for the machine `compile` would target (the host compiler's own view of it).
+            let target = (try? CCompiler()).flatMap { try? CompilerTarget.resolve($0, flags: $0.flags).codegen }
+            let source = try CodeGenerator.generate(graph: program.graph, plan: program.plan, target: target ?? .avx2)
             print(header ? source.header : source.c, terminator: "")
         }
     }
