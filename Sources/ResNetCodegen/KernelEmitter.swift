@@ -118,7 +118,7 @@ enum KernelEmitter {
                 """)
         }
         let t = tiling(inputWidth: input[2], outputWidth: output[2], kernel: k, stride: s, padding: p)
-        return sized(["ICB": blocks(input[0]), "IH": input[1], "IW": input[2], "OCB": blocks(output[0]), "OH": output[1], "OW": output[2],
+        return sized(["ICB": blocks(input[0]), "CL": input[0] - (blocks(input[0]) - 1) * TensorLayout.channelBlock, "IH": input[1], "IW": input[2], "OCB": blocks(output[0]), "OH": output[1], "OW": output[2],
                       "K": k, "S": s, "P": p, "TW0": t.first, "TW": t.middle, "TWN": t.last, "CHECKM": t.checkMiddle ? 1 : 0],
                      "\(k)x\(k) stride \(s) padding \(p); row tiles \(t.first) + \(t.middle)... + \(t.last) pixels", """
             #pragma omp parallel for collapse(3) schedule(static)

@@ -32,12 +32,14 @@ RC_INLINE v8f v8_relu(v8f x) { return (v8f)((v8i)x & ~(v8i)(x < v8_zero())); }
 RC_INLINE v8f v8_max(v8f a, v8f b) { v8i keep = (v8i)(a > b) | (v8i)(a != a); return (v8f)(((v8i)a & keep) | ((v8i)b & ~keep)); }
 
 /* Convolution, one register tile: TW output pixels (ow0 ... ow0+TW-1) of output row oh, for one
- * block of eight output channels. in_img is one image, NCHWc with ICB input blocks; w_blk holds
- * this output block's weights as [ICB][K][K][8 inputs][8 outputs], so each weight load is one
- * vector and each input pixel is broadcast across it. CHECK guards the columns of pixels whose
- * window may leave the image; interior tiles run without it. Rows are clipped by kh range. */
+ * block of eight output channels. in_img is one image, NCHWc with ICB input blocks, the last of
+ * which holds CL real channels (the rest are zero padding, skipped: a 3-channel stem does 3/8 of
+ * the padded work); w_blk holds this output block's weights as [ICB][K][K][8 inputs][8 outputs],
+ * so each weight load is one vector and each input pixel is broadcast across it. CHECK guards the
+ * columns of pixels whose window may leave the image; interior tiles run without it. Rows are
+ * clipped by kh range. */
 RC_INLINE void rc_conv_tile(const float *in_img, const float *w_blk, v8f bias, const float *res_row, float *out_row,
-                            const int ICB, const int IH, const int IW, const int K, const int S, const int P,
+                            const int ICB, const int CL, const int IH, const int IW, const int K, const int S, const int P,
                             const int oh, const int ow0, const int TW, const int CHECK, const int RES, const int RELU)
 {
     v8f acc[16];
@@ -47,13 +49,14 @@ RC_INLINE void rc_conv_tile(const float *in_img, const float *w_blk, v8f bias, c
     const int kh_lo = ih0 < 0 ? -ih0 : 0;
     const int kh_hi = ih0 + K > IH ? IH - ih0 : K;
     for (int icb = 0; icb < ICB; icb++) {
+        const int channels = icb == ICB - 1 ? CL : 8;
         for (int kh = kh_lo; kh < kh_hi; kh++) {
             const float *in_row = in_img + ((size_t)icb * IH + (size_t)(ih0 + kh)) * IW * 8;
             const float *w_k = w_blk + ((size_t)(icb * K + kh) * K) * 64;
             /* kw stays a loop: unrolled, the compiler shares broadcasts across kw and spills them. */
             for (int kw = 0; kw < K; kw++) {
 #pragma GCC unroll 8
-                for (int c = 0; c < 8; c++) {
+                for (int c = 0; c < channels; c++) {
                     const v8f wv = v8_load(w_k + (kw * 8 + c) * 8);
 #pragma GCC unroll 16
                     for (int t = 0; t < TW; t++) {
@@ -81,7 +84,7 @@ RC_INLINE void rc_conv_tile(const float *in_img, const float *w_blk, v8f bias, c
  * from their parallel loop with every size a literal. */
 RC_INLINE void rc_conv_row(const float *in, const float *w, const float *bias, const float *res, float *out,
                            const int b, const int ocb, const int oh,
-                           const int ICB, const int IH, const int IW, const int OCB, const int OH, const int OW,
+                           const int ICB, const int CL, const int IH, const int IW, const int OCB, const int OH, const int OW,
                            const int K, const int S, const int P, const int TW0, const int TW, const int TWN,
                            const int CHECKM, const int BIAS, const int RES, const int RELU)
 {
@@ -91,11 +94,11 @@ RC_INLINE void rc_conv_row(const float *in, const float *w, const float *bias, c
     const size_t row = (((size_t)b * OCB + ocb) * OH + oh) * OW * 8;
     const float *res_row = RES ? res + row : 0;
     float *out_row = out + row;
-    rc_conv_tile(in_img, w_blk, bv, res_row, out_row, ICB, IH, IW, K, S, P, oh, 0, TW0, 1, RES, RELU);
+    rc_conv_tile(in_img, w_blk, bv, res_row, out_row, ICB, CL, IH, IW, K, S, P, oh, 0, TW0, 1, RES, RELU);
     for (int ow = TW0; ow < OW - TWN; ow += TW)
-        rc_conv_tile(in_img, w_blk, bv, res_row, out_row, ICB, IH, IW, K, S, P, oh, ow, TW, CHECKM, RES, RELU);
+        rc_conv_tile(in_img, w_blk, bv, res_row, out_row, ICB, CL, IH, IW, K, S, P, oh, ow, TW, CHECKM, RES, RELU);
     if (TWN > 0)
-        rc_conv_tile(in_img, w_blk, bv, res_row, out_row, ICB, IH, IW, K, S, P, oh, OW - TWN, TWN, 1, RES, RELU);
+        rc_conv_tile(in_img, w_blk, bv, res_row, out_row, ICB, CL, IH, IW, K, S, P, oh, OW - TWN, TWN, 1, RES, RELU);
 }
 
 /* 1x1 stride-1 convolution as a GEMM over pixels, one register tile: OB output blocks of eight

@@ -15,7 +15,7 @@ static int run_case(conv_case t, int tile, int check_middle)
     for (int b = 0; b < t.n; b++)
         for (int o = 0; o < d.ocb; o++)
             for (int y = 0; y < d.oh; y++)
-                rc_conv_row(d.xb, d.wb, d.bias, d.rb, d.yb, b, o, y, d.icb, t.ih, t.iw, d.ocb, d.oh, d.ow, t.k, t.s, t.p, first, middle, last,
+                rc_conv_row(d.xb, d.wb, d.bias, d.rb, d.yb, b, o, y, d.icb, t.ic - (d.icb - 1) * 8, t.ih, t.iw, d.ocb, d.oh, d.ow, t.k, t.s, t.p, first, middle, last,
                             check_middle, t.bias, t.res, t.relu);
     const double worst = conv_data_worst_error(t, &d);
     const int ok = worst <= 1e-5;
@@ -33,6 +33,7 @@ int main(void)
         {2, 32, 32, 32, 64, 1, 1, 0, 1, 0, 0},  /* 1x1 */
         {1, 24, 15, 15, 40, 1, 2, 0, 0, 0, 0},  /* 1x1 stride 2, odd */
         {1, 3, 37, 37, 8, 7, 2, 3, 1, 0, 1},    /* the ImageNet stem on 3 channels */
+        {1, 12, 20, 29, 16, 3, 1, 1, 1, 0, 1},  /* 12 channels: a full input block and one of 4 */
         {2, 8, 7, 7, 8, 3, 1, 1, 1, 1, 1},      /* a 7x7 map, one tile */
     };
     int passed = 0, failed = 0;

@@ -36,12 +36,14 @@ RC_INLINE v8f v8_relu(v8f x) { return (v8f)((v8i)x & ~(v8i)(x < v8_zero())); }
 RC_INLINE v8f v8_max(v8f a, v8f b) { v8i keep = (v8i)(a > b) | (v8i)(a != a); return (v8f)(((v8i)a & keep) | ((v8i)b & ~keep)); }
 
 /* Convolution, one register tile: TW output pixels (ow0 ... ow0+TW-1) of output row oh, for one
- * block of eight output channels. in_img is one image, NCHWc with ICB input blocks; w_blk holds
- * this output block's weights as [ICB][K][K][8 inputs][8 outputs], so each weight load is one
- * vector and each input pixel is broadcast across it. CHECK guards the columns of pixels whose
- * window may leave the image; interior tiles run without it. Rows are clipped by kh range. */
+ * block of eight output channels. in_img is one image, NCHWc with ICB input blocks, the last of
+ * which holds CL real channels (the rest are zero padding, skipped: a 3-channel stem does 3/8 of
+ * the padded work); w_blk holds this output block's weights as [ICB][K][K][8 inputs][8 outputs],
+ * so each weight load is one vector and each input pixel is broadcast across it. CHECK guards the
+ * columns of pixels whose window may leave the image; interior tiles run without it. Rows are
+ * clipped by kh range. */
 RC_INLINE void rc_conv_tile(const float *in_img, const float *w_blk, v8f bias, const float *res_row, float *out_row,
-                            const int ICB, const int IH, const int IW, const int K, const int S, const int P,
+                            const int ICB, const int CL, const int IH, const int IW, const int K, const int S, const int P,
                             const int oh, const int ow0, const int TW, const int CHECK, const int RES, const int RELU)
 {
     v8f acc[16];
@@ -51,13 +53,14 @@ RC_INLINE void rc_conv_tile(const float *in_img, const float *w_blk, v8f bias, c
     const int kh_lo = ih0 < 0 ? -ih0 : 0;
     const int kh_hi = ih0 + K > IH ? IH - ih0 : K;
     for (int icb = 0; icb < ICB; icb++) {
+        const int channels = icb == ICB - 1 ? CL : 8;
         for (int kh = kh_lo; kh < kh_hi; kh++) {
             const float *in_row = in_img + ((size_t)icb * IH + (size_t)(ih0 + kh)) * IW * 8;
             const float *w_k = w_blk + ((size_t)(icb * K + kh) * K) * 64;
             /* kw stays a loop: unrolled, the compiler shares broadcasts across kw and spills them. */
             for (int kw = 0; kw < K; kw++) {
 #pragma GCC unroll 8
-                for (int c = 0; c < 8; c++) {
+                for (int c = 0; c < channels; c++) {
                     const v8f wv = v8_load(w_k + (kw * 8 + c) * 8);
 #pragma GCC unroll 16
                     for (int t = 0; t < TW; t++) {
@@ -85,7 +88,7 @@ RC_INLINE void rc_conv_tile(const float *in_img, const float *w_blk, v8f bias, c
  * from their parallel loop with every size a literal. */
 RC_INLINE void rc_conv_row(const float *in, const float *w, const float *bias, const float *res, float *out,
                            const int b, const int ocb, const int oh,
-                           const int ICB, const int IH, const int IW, const int OCB, const int OH, const int OW,
+                           const int ICB, const int CL, const int IH, const int IW, const int OCB, const int OH, const int OW,
                            const int K, const int S, const int P, const int TW0, const int TW, const int TWN,
                            const int CHECKM, const int BIAS, const int RES, const int RELU)
 {
@@ -95,11 +98,11 @@ RC_INLINE void rc_conv_row(const float *in, const float *w, const float *bias, c
     const size_t row = (((size_t)b * OCB + ocb) * OH + oh) * OW * 8;
     const float *res_row = RES ? res + row : 0;
     float *out_row = out + row;
-    rc_conv_tile(in_img, w_blk, bv, res_row, out_row, ICB, IH, IW, K, S, P, oh, 0, TW0, 1, RES, RELU);
+    rc_conv_tile(in_img, w_blk, bv, res_row, out_row, ICB, CL, IH, IW, K, S, P, oh, 0, TW0, 1, RES, RELU);
     for (int ow = TW0; ow < OW - TWN; ow += TW)
-        rc_conv_tile(in_img, w_blk, bv, res_row, out_row, ICB, IH, IW, K, S, P, oh, ow, TW, CHECKM, RES, RELU);
+        rc_conv_tile(in_img, w_blk, bv, res_row, out_row, ICB, CL, IH, IW, K, S, P, oh, ow, TW, CHECKM, RES, RELU);
     if (TWN > 0)
-        rc_conv_tile(in_img, w_blk, bv, res_row, out_row, ICB, IH, IW, K, S, P, oh, OW - TWN, TWN, 1, RES, RELU);
+        rc_conv_tile(in_img, w_blk, bv, res_row, out_row, ICB, CL, IH, IW, K, S, P, oh, OW - TWN, TWN, 1, RES, RELU);
 }
 
 /* 1x1 stride-1 convolution as a GEMM over pixels, one register tile: OB output blocks of eight
@@ -370,45 +373,45 @@ __attribute__((noinline)) static void input_block_c3x12x12(int n, const float *s
 /* conv2d_bias_relu_c3x12x12_o8x12x12_k3s1p1: Nx3x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 padding 1; row tiles 12 + 1... + 0 pixels */
 __attribute__((noinline)) static void conv2d_bias_relu_c3x12x12_o8x12x12_k3s1p1(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 1, IH = 12, IW = 12, OCB = 1, OH = 12, OW = 12, K = 3, S = 1, P = 1, TW0 = 12, TW = 1, TWN = 0, CHECKM = 0, BIAS = 1, RES = 0, RELU = 1 };
+    enum { ICB = 1, CL = 3, IH = 12, IW = 12, OCB = 1, OH = 12, OW = 12, K = 3, S = 1, P = 1, TW0 = 12, TW = 1, TWN = 0, CHECKM = 0, BIAS = 1, RES = 0, RELU = 1 };
 #pragma omp parallel for collapse(3) schedule(static)
     for (int b = 0; b < n; b++)
         for (int ocb = 0; ocb < OCB; ocb++)
             for (int oh = 0; oh < OH; oh++)
-                rc_conv_row(in, w, bias, res, out, b, ocb, oh, ICB, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, BIAS, RES, RELU);
+                rc_conv_row(in, w, bias, res, out, b, ocb, oh, ICB, CL, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, BIAS, RES, RELU);
 }
 
 /* conv2d_bias_relu_c8x12x12_o8x12x12_k3s1p1: Nx8x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 padding 1; row tiles 12 + 1... + 0 pixels */
 __attribute__((noinline)) static void conv2d_bias_relu_c8x12x12_o8x12x12_k3s1p1(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 1, IH = 12, IW = 12, OCB = 1, OH = 12, OW = 12, K = 3, S = 1, P = 1, TW0 = 12, TW = 1, TWN = 0, CHECKM = 0, BIAS = 1, RES = 0, RELU = 1 };
+    enum { ICB = 1, CL = 8, IH = 12, IW = 12, OCB = 1, OH = 12, OW = 12, K = 3, S = 1, P = 1, TW0 = 12, TW = 1, TWN = 0, CHECKM = 0, BIAS = 1, RES = 0, RELU = 1 };
 #pragma omp parallel for collapse(3) schedule(static)
     for (int b = 0; b < n; b++)
         for (int ocb = 0; ocb < OCB; ocb++)
             for (int oh = 0; oh < OH; oh++)
-                rc_conv_row(in, w, bias, res, out, b, ocb, oh, ICB, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, BIAS, RES, RELU);
+                rc_conv_row(in, w, bias, res, out, b, ocb, oh, ICB, CL, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, BIAS, RES, RELU);
 }
 
 /* conv2d_bias_add_relu_c8x12x12_o8x12x12_k3s1p1: Nx8x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 padding 1; row tiles 12 + 1... + 0 pixels */
 __attribute__((noinline)) static void conv2d_bias_add_relu_c8x12x12_o8x12x12_k3s1p1(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 1, IH = 12, IW = 12, OCB = 1, OH = 12, OW = 12, K = 3, S = 1, P = 1, TW0 = 12, TW = 1, TWN = 0, CHECKM = 0, BIAS = 1, RES = 1, RELU = 1 };
+    enum { ICB = 1, CL = 8, IH = 12, IW = 12, OCB = 1, OH = 12, OW = 12, K = 3, S = 1, P = 1, TW0 = 12, TW = 1, TWN = 0, CHECKM = 0, BIAS = 1, RES = 1, RELU = 1 };
 #pragma omp parallel for collapse(3) schedule(static)
     for (int b = 0; b < n; b++)
         for (int ocb = 0; ocb < OCB; ocb++)
             for (int oh = 0; oh < OH; oh++)
-                rc_conv_row(in, w, bias, res, out, b, ocb, oh, ICB, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, BIAS, RES, RELU);
+                rc_conv_row(in, w, bias, res, out, b, ocb, oh, ICB, CL, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, BIAS, RES, RELU);
 }
 
 /* conv2d_bias_relu_c8x12x12_o16x6x6_k3s2p1: Nx8x12x12 f32 -> Nx16x6x6 f32, 3x3 stride 2 padding 1; row tiles 6 + 1... + 0 pixels */
 __attribute__((noinline)) static void conv2d_bias_relu_c8x12x12_o16x6x6_k3s2p1(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 1, IH = 12, IW = 12, OCB = 2, OH = 6, OW = 6, K = 3, S = 2, P = 1, TW0 = 6, TW = 1, TWN = 0, CHECKM = 0, BIAS = 1, RES = 0, RELU = 1 };
+    enum { ICB = 1, CL = 8, IH = 12, IW = 12, OCB = 2, OH = 6, OW = 6, K = 3, S = 2, P = 1, TW0 = 6, TW = 1, TWN = 0, CHECKM = 0, BIAS = 1, RES = 0, RELU = 1 };
 #pragma omp parallel for collapse(3) schedule(static)
     for (int b = 0; b < n; b++)
         for (int ocb = 0; ocb < OCB; ocb++)
             for (int oh = 0; oh < OH; oh++)
-                rc_conv_row(in, w, bias, res, out, b, ocb, oh, ICB, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, BIAS, RES, RELU);
+                rc_conv_row(in, w, bias, res, out, b, ocb, oh, ICB, CL, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, BIAS, RES, RELU);
 }
 
 /* shortcut_pad_c8x12x12_o16x6x6_s2: Nx8x12x12 f32 -> Nx16x6x6 f32, option A */
@@ -420,23 +423,23 @@ __attribute__((noinline)) static void shortcut_pad_c8x12x12_o16x6x6_s2(int n, co
 /* conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1: Nx16x6x6 f32 -> Nx16x6x6 f32, 3x3 stride 1 padding 1; row tiles 6 + 1... + 0 pixels */
 __attribute__((noinline)) static void conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 2, IH = 6, IW = 6, OCB = 2, OH = 6, OW = 6, K = 3, S = 1, P = 1, TW0 = 6, TW = 1, TWN = 0, CHECKM = 0, BIAS = 1, RES = 1, RELU = 1 };
+    enum { ICB = 2, CL = 8, IH = 6, IW = 6, OCB = 2, OH = 6, OW = 6, K = 3, S = 1, P = 1, TW0 = 6, TW = 1, TWN = 0, CHECKM = 0, BIAS = 1, RES = 1, RELU = 1 };
 #pragma omp parallel for collapse(3) schedule(static)
     for (int b = 0; b < n; b++)
         for (int ocb = 0; ocb < OCB; ocb++)
             for (int oh = 0; oh < OH; oh++)
-                rc_conv_row(in, w, bias, res, out, b, ocb, oh, ICB, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, BIAS, RES, RELU);
+                rc_conv_row(in, w, bias, res, out, b, ocb, oh, ICB, CL, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, BIAS, RES, RELU);
 }
 
 /* conv2d_bias_relu_c16x6x6_o16x6x6_k3s1p1: Nx16x6x6 f32 -> Nx16x6x6 f32, 3x3 stride 1 padding 1; row tiles 6 + 1... + 0 pixels */
 __attribute__((noinline)) static void conv2d_bias_relu_c16x6x6_o16x6x6_k3s1p1(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 2, IH = 6, IW = 6, OCB = 2, OH = 6, OW = 6, K = 3, S = 1, P = 1, TW0 = 6, TW = 1, TWN = 0, CHECKM = 0, BIAS = 1, RES = 0, RELU = 1 };
+    enum { ICB = 2, CL = 8, IH = 6, IW = 6, OCB = 2, OH = 6, OW = 6, K = 3, S = 1, P = 1, TW0 = 6, TW = 1, TWN = 0, CHECKM = 0, BIAS = 1, RES = 0, RELU = 1 };
 #pragma omp parallel for collapse(3) schedule(static)
     for (int b = 0; b < n; b++)
         for (int ocb = 0; ocb < OCB; ocb++)
             for (int oh = 0; oh < OH; oh++)
-                rc_conv_row(in, w, bias, res, out, b, ocb, oh, ICB, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, BIAS, RES, RELU);
+                rc_conv_row(in, w, bias, res, out, b, ocb, oh, ICB, CL, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, BIAS, RES, RELU);
 }
 
 /* global_avg_pool_c16x6x6: Nx16x6x6 f32 -> Nx16 f32 */
