@@ -119,13 +119,12 @@ enum KernelEmitter {
         }
         let t = tiling(inputWidth: input[2], outputWidth: output[2], kernel: k, stride: s, padding: p)
         return sized(["ICB": blocks(input[0]), "CL": input[0] - (blocks(input[0]) - 1) * TensorLayout.channelBlock, "IH": input[1], "IW": input[2], "OCB": blocks(output[0]), "OH": output[1], "OW": output[2],
-                      "K": k, "S": s, "P": p, "TW0": t.first, "TW": t.middle, "TWN": t.last, "CHECKM": t.checkMiddle ? 1 : 0],
-                     "\(k)x\(k) stride \(s) padding \(p); row tiles \(t.first) + \(t.middle)... + \(t.last) pixels", """
-            #pragma omp parallel for collapse(3) schedule(static)
-                for (int b = 0; b < n; b++)
-                    for (int ocb = 0; ocb < OCB; ocb++)
-                        for (int oh = 0; oh < OH; oh++)
-                            rc_conv_row(in, w, bias, res, out, b, ocb, oh, SIZES);
+                      "K": k, "S": s, "P": p, "TW0": t.first, "TW": t.middle, "TWN": t.last, "CHECKM": t.checkMiddle ? 1 : 0,
+                      "OB": target.directTileBlocks],
+                     "\(k)x\(k) stride \(s) padding \(p); row tiles \(t.first) + \(t.middle)... + \(t.last) pixels"
+                         + " x \(target.directTileBlocks) output block\(target.directTileBlocks == 1 ? "" : "s")", """
+            #pragma omp parallel
+                rc_conv(n, in, w, bias, res, out, SIZES);
             """)
     }
 

@@ -14,4 +14,8 @@ public struct Target: Sendable, Equatable {
     /// vector per block plus one broadcast fit the register file (4 × 6 + 4 + 1 = 29 of 32;
     /// 2 × 6 + 2 + 1 = 15 of 16).
     var pointwiseTile: (blocks: Int, pixels: Int) { vectorRegisters >= 32 ? (4, 6) : (2, 6) }
+
+    /// Output blocks per register tile of the direct convolution, whose tiles are up to 12 pixels
+    /// wide: two (24 accumulators, two weights, a broadcast) where 32 registers allow it.
+    var directTileBlocks: Int { vectorRegisters >= 32 ? 2 : 1 }
 }

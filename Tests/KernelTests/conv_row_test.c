@@ -1,26 +1,25 @@
-/* The forward convolution kernel (rc_conv_row in forward_kernels.h) against a naive loop over
- * NCHW, on its own: no resnetc, no generated code. Shapes reach every kind of register tile:
- * maps wider than one tile (interior tiles with and without column checks), odd sizes, stride 2,
- * 1x1, a 7x7 stem on 3 channels, batch 1 and 2, bias, residual and ReLU epilogues.
+/* The direct convolution kernel (rc_conv in forward_kernels.h) against a naive loop over NCHW,
+ * on its own: no resnetc, no generated code. Shapes reach every kind of register tile: maps
+ * wider than one tile (interior tiles with and without column checks), one and two output blocks
+ * per tile (with an odd block count left over), odd sizes, stride 2, 1x1, a 7x7 stem on 3
+ * channels, 12 channels, batch 1 and 2, bias, residual and ReLU epilogues.
  * Build: cc -O2 -march=native -fopenmp -I Sources/ResNetKernels Tests/KernelTests/conv_row_test.c -lm
  * Prints one line per shape and "N passed, M failed"; exits 1 on any failure. */
 #include "naive_conv.h"
 
-static int run_case(conv_case t, int tile, int check_middle)
+static int run_case(conv_case t, int tile, int check_middle, int ob)
 {
     conv_data d = conv_data_make(t);
     /* Tiles as the code generator lays them out: an edge tile at each end, `tile` wide between. */
     const int first = d.ow < tile ? d.ow : tile, middle = tile;
     const int last = d.ow > first ? (d.ow - first - 1) % middle + 1 : 0;  /* the middle tiles fit exactly */
-    for (int b = 0; b < t.n; b++)
-        for (int o = 0; o < d.ocb; o++)
-            for (int y = 0; y < d.oh; y++)
-                rc_conv_row(d.xb, d.wb, d.bias, d.rb, d.yb, b, o, y, d.icb, t.ic - (d.icb - 1) * 8, t.ih, t.iw, d.ocb, d.oh, d.ow, t.k, t.s, t.p, first, middle, last,
-                            check_middle, t.bias, t.res, t.relu);
+#pragma omp parallel
+    rc_conv(t.n, d.xb, d.wb, d.bias, d.rb, d.yb, d.icb, t.ic - (d.icb - 1) * 8, t.ih, t.iw, d.ocb, d.oh, d.ow, t.k, t.s, t.p, first, middle,
+            last, check_middle, ob, t.bias, t.res, t.relu);
     const double worst = conv_data_worst_error(t, &d);
     const int ok = worst <= 1e-5;
-    printf("%s conv n=%d %dx%dx%d -> %dx%dx%d k%d s%d p%d tile %d%s: worst relative error %.2g\n", ok ? "ok  " : "FAIL", t.n, t.ic,
-           t.ih, t.iw, t.oc, d.oh, d.ow, t.k, t.s, t.p, tile, check_middle ? " (checked)" : "", worst);
+    printf("%s conv n=%d %dx%dx%d -> %dx%dx%d k%d s%d p%d tile %d x %d block%s%s: worst relative error %.2g\n", ok ? "ok  " : "FAIL", t.n,
+           t.ic, t.ih, t.iw, t.oc, d.oh, d.ow, t.k, t.s, t.p, tile, ob, ob == 1 ? "" : "s", check_middle ? " (checked)" : "", worst);
     conv_data_free(&d);
     return ok;
 }
@@ -45,7 +44,7 @@ int main(void)
                 /* Unchecked middle tiles are only valid where every window lies inside the input. */
                 const int left = (t.p + t.s - 1) / t.s, right = (t.iw + t.p - t.k) / t.s + 1;
                 if (!checked && (tile < left || ow - ((ow - tile - 1) % tile + 1) > right)) continue;
-                run_case(t, tile, checked) ? passed++ : failed++;
+                for (int ob = 1; ob <= 2; ob++) run_case(t, tile, checked, ob) ? passed++ : failed++;
             }
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
