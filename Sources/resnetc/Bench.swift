@@ -42,7 +42,11 @@ struct Bench: ParsableCommand {
             let values = try model.parameterValues(for: graph, spec: spec)
             let macs = Double(ModelSummary(graph: graph).macs)
             var random = SplitMix64(seed: UInt64(model.seed ?? spec.seed))
-            let images = (0..<(batch * spec.input.channels * spec.input.height * spec.input.width)).map { _ in Float(random.nextNormal()) }
+            let inputFloats = batch * spec.input.channels * spec.input.height * spec.input.width
+            guard inputFloats <= Int(ProcessInfo.processInfo.physicalMemory / 8) else {
+                throw RuntimeError("--batch \(batch): the input alone would take \(inputFloats / (1 << 28)) GiB, over half of this machine's memory")
+            }
+            let images = (0..<inputFloats).map { _ in Float(random.nextNormal()) }
             let timing: (seconds: Double, runs: Int)
             let flops: Double, arenaBytes: Int
             if train {
