@@ -78,7 +78,7 @@ public enum Artifact {
             trainingArenaBytesPerImage: trainingArenaBytesPerImage, arena: plan.report(batch: 1), params: summary.params, macs: summary.macs, input: build.source.inputDims,
             outputs: build.source.outputDims.reduce(1, *), packedFloats: packedFloats, weights: weights,
             rawParameters: build.source.rawParameters.map { Manifest.RawParameter(name: $0.name, shape: $0.dims) },
-            instructionSets: build.target.instructionSets)
+            instructionSets: build.compiler.target.instructionSets)
     }
 
     /// A directory name for a model: the name with anything but letters, digits, `-`, `_` and

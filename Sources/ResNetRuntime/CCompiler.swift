@@ -12,6 +12,9 @@ public struct CCompiler: Sendable {
     public let executable: String
     public let flags: [String]
     public let cacheDirectory: String
+    /// The machine `flags` make the compiler target, resolved once (`cc FLAGS -dM -E`): part of
+    /// every cache key, and what code generation sizes its tiles for.
+    public let target: CompilerTarget
 
     /// Finds the compiler. `flags` nil means RESNETC_CFLAGS if set, else the defaults.
     public init(flags: [String]? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
@@ -27,6 +30,7 @@ public struct CCompiler: Sendable {
         func nonEmpty(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         let home = nonEmpty("HOME") ?? NSTemporaryDirectory()
         cacheDirectory = nonEmpty("RESNETC_CACHE") ?? (nonEmpty("XDG_CACHE_HOME") ?? home + "/.cache") + "/resnetc"
+        target = try CompilerTarget.resolve(executable: found, flags: self.flags)
     }
 
     /// The compiler's `--version` banner; part of the cache key, so a new compiler rebuilds.
@@ -41,7 +45,6 @@ public struct CCompiler: Sendable {
     public func compileSharedLibrary(source: String, header: String, headerName: String = "model.h",
                                      extraFlags: [String] = []) throws -> (path: String, cached: Bool) {
         var hasher = SHA256()
-        let target = try CompilerTarget.resolve(self, flags: flags + extraFlags)
         for part in [source, header, flags.joined(separator: " "), extraFlags.joined(separator: " "), try identity(), target.macros] {
             hasher.update(part)
             hasher.update([0])

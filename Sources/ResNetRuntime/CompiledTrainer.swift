@@ -84,11 +84,10 @@ public struct TrainingBuild {
         let training: TrainingGraph
         let plan: MemoryPlan
         let source: TrainingSource
-        let target = try CompilerTarget.resolve(compiler, flags: compiler.flags)
         do {
             training = try Differentiate.run(forward)
             plan = PlanMemory.run(training.graph)
-            source = try TrainingCodeGenerator.generate(training, plan: plan, target: target.codegen)
+            source = try TrainingCodeGenerator.generate(training, plan: plan, target: compiler.target.codegen)
         } catch let error as ShapeError {
             throw RuntimeError("internal compiler error while differentiating: \(error)")
         } catch {

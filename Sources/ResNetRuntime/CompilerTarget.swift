@@ -24,11 +24,11 @@ public struct CompilerTarget: Sendable, Equatable {
         instructionSets = Self.extensions.filter { defined.contains($0.0) }.map(\.1)
     }
 
-    /// The target of `compiler` with `flags`.
-    public static func resolve(_ compiler: CCompiler, flags: [String]) throws -> CompilerTarget {
-        let result = try compiler.run(compiler.executable, flags.filter { $0 != "-fopenmp" } + ["-dM", "-E", "-x", "c", "/dev/null"])
+    /// The target of the C compiler `executable` with `flags`.
+    static func resolve(executable: String, flags: [String]) throws -> CompilerTarget {
+        let result = try ChildProcess.run(executable, flags.filter { $0 != "-fopenmp" } + ["-dM", "-E", "-x", "c", "/dev/null"])
         guard result.status == 0 else {
-            throw RuntimeError("the C compiler \(compiler.executable) cannot preprocess with flags '\(flags.joined(separator: " "))':\n\(result.output)")
+            throw RuntimeError("the C compiler \(executable) cannot preprocess with flags '\(flags.joined(separator: " "))':\n\(result.output)")
         }
         return CompilerTarget(macros: result.output.split(separator: "\n").sorted().joined(separator: "\n"))
     }

@@ -7,7 +7,7 @@ import ResNetKernels
 public enum FMAPeak {
     /// GFLOP/s on `threads` threads (0: all cores) and the vector width it was measured at.
     public static func measure(compiler: CCompiler, threads: Int) throws -> (gflops: Double, lanes: Int) {
-        let lanes = try CompilerTarget.resolve(compiler, flags: compiler.flags).vectorLanes
+        let lanes = compiler.target.vectorLanes
         let library = try compiler.compileSharedLibrary(source: KernelSources.fmaPeak, header: "", extraFlags: ["-DLANES=\(lanes)"])
         let peak = try SharedLibrary(library.path).function("rc_fma_peak_gflops", as: (@convention(c) (Int32) -> Double).self)
         return (peak(Int32(clamping: threads)), lanes)

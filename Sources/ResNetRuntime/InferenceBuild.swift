@@ -14,17 +14,14 @@ public struct InferenceBuild {
     /// Seconds spent in passes, code generation and the C compiler.
     public let compileSeconds: Double
     public let compiler: CCompiler
-    /// The machine the library was compiled for.
-    public let target: CompilerTarget
 
     public static func build(_ graph: Graph, compiler: CCompiler) throws -> InferenceBuild {
         let start = Date()
-        let target = try CompilerTarget.resolve(compiler, flags: compiler.flags)
         let program: Pipeline.InferenceProgram
         let source: ModelSource
         do {
             program = try Pipeline.inferenceProgram(graph)
-            source = try CodeGenerator.generate(graph: program.graph, plan: program.plan, target: target.codegen)
+            source = try CodeGenerator.generate(graph: program.graph, plan: program.plan, target: compiler.target.codegen)
         } catch let error as ShapeError {
             throw RuntimeError("internal compiler error in a pass: \(error)")
         } catch {
@@ -32,7 +29,7 @@ public struct InferenceBuild {
         }
         let (library, cached) = try compiler.compileSharedLibrary(source: source.c, header: source.header)
         return InferenceBuild(program: program, source: source, library: library, cached: cached,
-                              compileSeconds: Date().timeIntervalSince(start), compiler: compiler, target: target)
+                              compileSeconds: Date().timeIntervalSince(start), compiler: compiler)
     }
 
     /// (name, float count) of each raw parameter, in the order `rc_pack` reads them.

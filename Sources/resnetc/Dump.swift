@@ -46,7 +46,7 @@ struct Dump: ParsableCommand {
         case .c:
             let program = try Pipeline.inferenceProgram(graph)
             // The C for the machine `compile` would target (the host compiler's own view of it).
-            let target = (try? CCompiler()).flatMap { try? CompilerTarget.resolve($0, flags: $0.flags).codegen }
+            let target = (try? CCompiler())?.target.codegen
             let source = try CodeGenerator.generate(graph: program.graph, plan: program.plan, target: target ?? .avx2)
             print(header ? source.header : source.c, terminator: "")
         }

@@ -13,7 +13,7 @@ import TestSupport
     @Test(arguments: ["specs/cifar-resnet20.yaml", "specs/resnet50.yaml"])
     func noFMAReadsASpilledAccumulator(_ spec: String) throws {
         let compiler = try CCompiler()
-        let target = try CompilerTarget.resolve(compiler, flags: compiler.flags)
+        let target = compiler.target
         try #require(target.instructionSets.contains("fma"), "the host compiler does not target FMA; nothing to check")
         let graph = try #require(Pipeline.frontEnd(file: Fixtures.path(spec)).graph)
         let program = try Pipeline.inferenceProgram(graph)
