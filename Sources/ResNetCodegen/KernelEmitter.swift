@@ -17,14 +17,13 @@ public struct CodegenError: Error, CustomStringConvertible {
 /// Emits the kernel for each node kind: a wrapper that fixes the shapes of a generic body from
 /// the prelude as compile-time constants.
 enum KernelEmitter {
-    /// Widest register tile of output pixels (12 accumulators + weight + broadcast fit in 16 ymm registers).
-    static let maxTile = 12
-
     /// The kernel that computes `id` per batch, or nil for leaves and parameter-only nodes.
     static func kernel(for id: NodeID, in graph: Graph, target: Target) throws(CodegenError) -> Kernel? {
         let node = graph[id]
         guard node.type.batched else { return nil }
         func dims(_ operand: Int) -> [Int] { graph[node.inputs[operand]].type.dims }
+        let layout = target.layout
+        func blocks(_ channels: Int) -> Int { layout.blocks(channels) }
         let out = node.type.dims
         let shapeComment = "\(node.inputs.first.map { graph[$0].type.description } ?? "") -> \(node.type)"
         switch node.op {
@@ -61,11 +60,11 @@ enum KernelEmitter {
                            parameters: ["const float *in", "const float *gamma", "const float *beta", "const float *mean", "const float *var"],
                            body: "rc_batch_norm(n, in, gamma, beta, mean, var, out, \(blocks(out[0])), \(out[1] * out[2]), \(bn.epsilon)f);")
         case .relu:
-            let elements = TensorLayout.storedElementCount(node.type)
+            let elements = layout.storedElementCount(node.type)
             return wrapper(name: "relu_e\(elements)", comment: shapeComment, parameters: ["const float *in"],
                            body: "rc_relu(n, in, out, \(elements));")
         case .add:
-            let elements = TensorLayout.storedElementCount(node.type)
+            let elements = layout.storedElementCount(node.type)
             return wrapper(name: "add_e\(elements)", comment: shapeComment, parameters: ["const float *a", "const float *b"],
                            body: "rc_add(n, a, b, out, \(elements));")
         case .softmaxCrossEntropy:
@@ -75,14 +74,12 @@ enum KernelEmitter {
         }
     }
 
-    static func blocks(_ channels: Int) -> Int { TensorLayout.paddedChannels(channels) / TensorLayout.channelBlock }
-
     /// Register tiles covering an output row of `outputWidth` pixels: a first tile at column 0, a
     /// last one ending at the row's end (both checked at the image's edge) and equal tiles between
     /// them, as even as possible and at most `maxTile` wide. The middle tiles skip the check when
     /// all their windows lie inside the input, as in every ResNet layer; `checkMiddle` keeps odd
     /// shapes correct. (Measured on Zen 4: narrow edge tiles unrolled over kw were slower.)
-    static func tiling(inputWidth: Int, outputWidth: Int, kernel: Int, stride: Int, padding: Int)
+    static func tiling(inputWidth: Int, outputWidth: Int, kernel: Int, stride: Int, padding: Int, maxTile: Int)
         -> (first: Int, middle: Int, last: Int, checkMiddle: Bool) {
         let tiles = (outputWidth + maxTile - 1) / maxTile
         if tiles == 1 { return (outputWidth, 1, 0, false) }
@@ -98,6 +95,7 @@ enum KernelEmitter {
 
     static func convolution(_ conv: Convolution, input: [Int], output: [Int], comment: String, target: Target) -> Kernel {
         let e = conv.epilogue
+        func blocks(_ channels: Int) -> Int { target.layout.blocks(channels) }
         let (k, s, p) = (conv.kernel, conv.stride, conv.padding)
         let name = "\(e.mnemonic)_c\(input[0])x\(input[1])x\(input[2])_o\(output[0])x\(output[1])x\(output[2])_k\(k)s\(s)p\(p)"
         let epilogue: KeyValuePairs = ["BIAS": e.bias ? 1 : 0, "RES": e.residual ? 1 : 0, "RELU": e.relu ? 1 : 0]
@@ -117,12 +115,13 @@ enum KernelEmitter {
                     rc_conv1x1(n, in, w, bias, res, out, SIZES);
                 """)
         }
-        let t = tiling(inputWidth: input[2], outputWidth: output[2], kernel: k, stride: s, padding: p)
-        return sized(["ICB": blocks(input[0]), "CL": input[0] - (blocks(input[0]) - 1) * TensorLayout.channelBlock, "IH": input[1], "IW": input[2], "OCB": blocks(output[0]), "OH": output[1], "OW": output[2],
+        let tile = target.directTile
+        let t = tiling(inputWidth: input[2], outputWidth: output[2], kernel: k, stride: s, padding: p, maxTile: tile.pixels)
+        return sized(["ICB": blocks(input[0]), "CL": input[0] - (blocks(input[0]) - 1) * target.lanes, "IH": input[1], "IW": input[2], "OCB": blocks(output[0]), "OH": output[1], "OW": output[2],
                       "K": k, "S": s, "P": p, "TW0": t.first, "TW": t.middle, "TWN": t.last, "CHECKM": t.checkMiddle ? 1 : 0,
-                      "OB": target.directTileBlocks],
+                      "OB": tile.blocks],
                      "\(k)x\(k) stride \(s) padding \(p); row tiles \(t.first) + \(t.middle)... + \(t.last) pixels"
-                         + " x \(target.directTileBlocks) output block\(target.directTileBlocks == 1 ? "" : "s")", """
+                         + " x \(tile.blocks) output block\(tile.blocks == 1 ? "" : "s")", """
             #pragma omp parallel
                 rc_conv(n, in, w, bias, res, out, SIZES);
             """)

@@ -1,21 +1,41 @@
-/// What the generated C is for, as far as kernel shapes depend on it: how many vector registers
-/// (of the kernels' eight floats) the C compiler can allocate. Register tiles are sized to fill
-/// that file without spilling: 32 registers where AVX-512VL gives ymm16-31, 16 with AVX2 alone.
-/// The runtime resolves it from the compiler's own view of the machine (`CompilerTarget`).
-public struct Target: Sendable, Equatable {
+import ResNetIR
+
+/// What the generated C is for, as far as layout and kernel shapes depend on it: the vector
+/// width in floats (the NCHWc channel block, so weight packing, the memory plan and every kernel
+/// follow it) and how many vector registers the C compiler can allocate, which register tiles
+/// are sized to fill without spilling. The runtime resolves it from the compiler's own view of
+/// the machine (`CompilerTarget`), never from a name like "native".
+public struct Target: Sendable, Equatable, CustomStringConvertible {
+    /// Floats per vector: 16 (AVX-512), 8 (AVX2) or 4 (generic: SSE, NEON, or scalar code).
+    public var lanes: Int
     public var vectorRegisters: Int
 
-    public init(vectorRegisters: Int) { self.vectorRegisters = vectorRegisters }
+    public init(lanes: Int, vectorRegisters: Int) {
+        precondition([4, 8, 16].contains(lanes), "the kernels are written for 4, 8 or 16 lanes")
+        self.lanes = lanes
+        self.vectorRegisters = vectorRegisters
+    }
 
-    /// AVX2 (and the default for code whose machine is not known): 16 vector registers.
-    public static let avx2 = Target(vectorRegisters: 16)
+    /// AVX-512: 16 floats per zmm register, 32 registers.
+    public static let avx512 = Target(lanes: 16, vectorRegisters: 32)
+    /// AVX2 (with FMA): 8 floats per ymm register, 16 registers.
+    public static let avx2 = Target(lanes: 8, vectorRegisters: 16)
+    /// Any C compiler with GCC vector extensions: 4-float vectors in 16 registers (SSE2's count;
+    /// 128-bit NEON has 32).
+    public static let generic = Target(lanes: 4, vectorRegisters: 16)
+
+    /// How feature maps are stored for this target: channel blocks of one vector.
+    public var layout: TensorLayout { TensorLayout(channelBlock: lanes) }
+
+    public var description: String { "\(lanes) lanes, \(vectorRegisters) vector registers" }
 
     /// The 1x1 convolution's register tile, output blocks × pixels: accumulators plus one weight
     /// vector per block plus one broadcast fit the register file (4 × 6 + 4 + 1 = 29 of 32;
     /// 2 × 6 + 2 + 1 = 15 of 16).
     var pointwiseTile: (blocks: Int, pixels: Int) { vectorRegisters >= 32 ? (4, 6) : (2, 6) }
 
-    /// Output blocks per register tile of the direct convolution, whose tiles are up to 12 pixels
-    /// wide: two (24 accumulators, two weights, a broadcast) where 32 registers allow it.
-    var directTileBlocks: Int { vectorRegisters >= 32 ? 2 : 1 }
+    /// The direct convolution's widest register tile, output blocks × pixels of one row: two
+    /// blocks, so each broadcast input pixel feeds two FMAs, and as many pixels as the register
+    /// file holds beside two weights and a broadcast (2 × 12 + 3 = 27 of 32; 2 × 6 + 3 = 15 of 16).
+    var directTile: (blocks: Int, pixels: Int) { vectorRegisters >= 32 ? (2, 12) : (2, 6) }
 }

@@ -38,11 +38,11 @@ public enum ShapeInference {
     /// Throws unless `type` stores at most `SizeLimits.tensorElements` elements (per image when
     /// batched): the generated C indexes one tensor of one image with `int`.
     public static func checkSize(_ type: TensorType, name: String) throws(ShapeError) {
-        let stored = TensorLayout.storedElementCount(type)
+        let stored = TensorLayout.widest.storedElementCount(type)
         guard stored > SizeLimits.tensorElements else { return }
         let count = stored == Int.max ? "more than \(Int.max)" : String(stored)
-        let padding = TensorLayout.isFeatureMap(type) && TensorLayout.paddedChannels(type.dims[0]) != type.dims[0]
-            ? " (channels padded to a multiple of \(TensorLayout.channelBlock))" : ""
+        let padding = TensorLayout.isFeatureMap(type) && TensorLayout.widest.paddedChannels(type.dims[0]) != type.dims[0]
+            ? " (channels padded to a multiple of \(TensorLayout.widest.channelBlock))" : ""
         throw ShapeError(name: name, message: "\(name) would be \(type): \(count) values\(type.batched ? " per image" : "")\(padding); "
                              + "one tensor holds at most \(SizeLimits.tensorElements)", kind: .tooLarge)
     }

@@ -1,5 +1,5 @@
 /* resnetc training kernels beyond the forward ones: batch norm on batch statistics and every
- * gradient op, on NCHWc feature maps (channel blocks of eight, padding lanes kept at zero). Sizes
+ * gradient op, on NCHWc feature maps (channel blocks of RC_LANES, padding lanes kept at zero). Sizes
  * are run-time arguments here; the convolution forward pass reuses the shape-specialised kernels
  * of inference. Include forward_kernels.h first. */
 #ifndef RC_BACKWARD_KERNELS_H
@@ -18,45 +18,45 @@
 __attribute__((noinline, unused)) static void rc_bn_train(int n, const float *x, const float *gamma, const float *beta, float *y,
                                                           float *stats, int C, int HW, float eps)
 {
-    const int CB = (C + 7) / 8;
+    const int CB = RC_BLOCKS(C);
 #pragma omp parallel for schedule(static)
     for (int cb = 0; cb < CB; cb++) {
         /* Running (mean, M2) per lane over the images so far, merged image by image. */
-        double mean[8] = {0}, m2[8] = {0};
+        double mean[RC_LANES] = {0}, m2[RC_LANES] = {0};
         for (int b = 0; b < n; b++) {
-            const float *v = x + ((size_t)b * CB + cb) * HW * 8;
-            v8f s = v8_zero();
-            for (int p = 0; p < HW; p++) s += v8_load(v + p * 8);
-            const v8f image_mean = s / (float)HW;
-            v8f q = v8_zero();
-            for (int p = 0; p < HW; p++) { const v8f d = v8_load(v + p * 8) - image_mean; q += d * d; }
+            const float *v = x + ((size_t)b * CB + cb) * HW * RC_LANES;
+            vecf s = vec_zero();
+            for (int p = 0; p < HW; p++) s += vec_load(v + p * RC_LANES);
+            const vecf image_mean = s / (float)HW;
+            vecf q = vec_zero();
+            for (int p = 0; p < HW; p++) { const vecf d = vec_load(v + p * RC_LANES) - image_mean; q += d * d; }
             const double seen = (double)b * HW, total = seen + HW;
-            for (int l = 0; l < 8; l++) {
+            for (int l = 0; l < RC_LANES; l++) {
                 const double delta = (double)s[l] / HW - mean[l];
                 mean[l] += delta * HW / total;
                 m2[l] += q[l] + delta * delta * seen * HW / total;
             }
         }
         const double count = (double)n * HW;
-        for (int l = 0; l < 8 && cb * 8 + l < C; l++) {
+        for (int l = 0; l < RC_LANES && cb * RC_LANES + l < C; l++) {
             const double var = m2[l] / count;
-            stats[cb * 8 + l] = (float)mean[l];
-            stats[C + cb * 8 + l] = (float)(1.0 / sqrt(var + eps));
-            stats[2 * C + cb * 8 + l] = (float)var;
+            stats[cb * RC_LANES + l] = (float)mean[l];
+            stats[C + cb * RC_LANES + l] = (float)(1.0 / sqrt(var + eps));
+            stats[2 * C + cb * RC_LANES + l] = (float)var;
         }
         /* y = gamma * ((x - mean) * rstd) + beta, in the order PyTorch rounds it: folding the mean
          * into a shift (x * scale + shift) rounds differently near zero, where ReLU decides. */
-        v8f scale = v8_zero(), mu = v8_zero(), rstd = v8_zero(), shift = v8_zero();
-        for (int l = 0; l < 8 && cb * 8 + l < C; l++) {
-            const int c = cb * 8 + l;
+        vecf scale = vec_zero(), mu = vec_zero(), rstd = vec_zero(), shift = vec_zero();
+        for (int l = 0; l < RC_LANES && cb * RC_LANES + l < C; l++) {
+            const int c = cb * RC_LANES + l;
             scale[l] = gamma[c];
             mu[l] = stats[c];
             rstd[l] = stats[C + c];
             shift[l] = beta[c];
         }
         for (int b = 0; b < n; b++) {
-            const size_t base = ((size_t)b * CB + cb) * HW * 8;
-            for (int p = 0; p < HW; p++) v8_store(y + base + p * 8, scale * ((v8_load(x + base + p * 8) - mu) * rstd) + shift);
+            const size_t base = ((size_t)b * CB + cb) * HW * RC_LANES;
+            for (int p = 0; p < HW; p++) vec_store(y + base + p * RC_LANES, scale * ((vec_load(x + base + p * RC_LANES) - mu) * rstd) + shift);
         }
     }
 }
@@ -74,11 +74,11 @@ __attribute__((noinline, unused)) static void rc_bn_running(int n, const float *
 
 /* The gradient that reaches batch norm's output: gy, or with a fused ReLU (y != NULL, the
  * ReLU's output) gy where y > 0. */
-RC_INLINE v8f rc_masked_gradient(const float *gy, const float *y, size_t i)
+RC_INLINE vecf rc_masked_gradient(const float *gy, const float *y, size_t i)
 {
-    const v8f g = v8_load(gy + i);
+    const vecf g = vec_load(gy + i);
     if (!y) return g;
-    return (v8f)((v8i)g & (v8i)(v8_load(y + i) > v8_zero()));
+    return (vecf)((veci)g & (veci)(vec_load(y + i) > vec_zero()));
 }
 
 /* The reductions of batch norm's backward pass, over batch and space per channel:
@@ -88,25 +88,25 @@ RC_INLINE v8f rc_masked_gradient(const float *gy, const float *y, size_t i)
 __attribute__((noinline, unused)) static void rc_bn_backward_sums(int n, const float *gy, const float *y, const float *x, const float *stats,
                                                                   float *dgamma, float *dbeta, int C, int HW)
 {
-    const int CB = (C + 7) / 8;
+    const int CB = RC_BLOCKS(C);
 #pragma omp parallel for schedule(static)
     for (int cb = 0; cb < CB; cb++) {
-        v8f mean = v8_zero(), rstd = v8_zero();
-        for (int l = 0; l < 8 && cb * 8 + l < C && dgamma; l++) { mean[l] = stats[cb * 8 + l]; rstd[l] = stats[C + cb * 8 + l]; }
-        double sum_g[8] = {0}, sum_gx[8] = {0};
+        vecf mean = vec_zero(), rstd = vec_zero();
+        for (int l = 0; l < RC_LANES && cb * RC_LANES + l < C && dgamma; l++) { mean[l] = stats[cb * RC_LANES + l]; rstd[l] = stats[C + cb * RC_LANES + l]; }
+        double sum_g[RC_LANES] = {0}, sum_gx[RC_LANES] = {0};
         for (int b = 0; b < n; b++) {
-            const size_t base = ((size_t)b * CB + cb) * HW * 8;
-            v8f sg = v8_zero(), sgx = v8_zero();
+            const size_t base = ((size_t)b * CB + cb) * HW * RC_LANES;
+            vecf sg = vec_zero(), sgx = vec_zero();
             for (int p = 0; p < HW; p++) {
-                const v8f g = rc_masked_gradient(gy, y, base + p * 8);
+                const vecf g = rc_masked_gradient(gy, y, base + p * RC_LANES);
                 sg += g;
-                if (dgamma) sgx += g * ((v8_load(x + base + p * 8) - mean) * rstd);
+                if (dgamma) sgx += g * ((vec_load(x + base + p * RC_LANES) - mean) * rstd);
             }
-            for (int l = 0; l < 8; l++) { sum_g[l] += sg[l]; sum_gx[l] += sgx[l]; }
+            for (int l = 0; l < RC_LANES; l++) { sum_g[l] += sg[l]; sum_gx[l] += sgx[l]; }
         }
-        for (int l = 0; l < 8 && cb * 8 + l < C; l++) {
-            if (dgamma) dgamma[cb * 8 + l] = (float)sum_gx[l];
-            if (dbeta) dbeta[cb * 8 + l] = (float)sum_g[l];
+        for (int l = 0; l < RC_LANES && cb * RC_LANES + l < C; l++) {
+            if (dgamma) dgamma[cb * RC_LANES + l] = (float)sum_gx[l];
+            if (dbeta) dbeta[cb * RC_LANES + l] = (float)sum_g[l];
         }
     }
 }
@@ -116,7 +116,7 @@ __attribute__((noinline, unused)) static void rc_bn_backward_sums(int n, const f
 __attribute__((noinline, unused)) static void rc_bn_backward(int n, const float *gy, const float *y, const float *x, const float *gamma,
                                                              const float *stats, const float *dgamma, const float *dbeta, float *gx, int C, int HW)
 {
-    const int CB = (C + 7) / 8;
+    const int CB = RC_BLOCKS(C);
     const double count = (double)n * HW;
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < n; b++)
@@ -124,20 +124,20 @@ __attribute__((noinline, unused)) static void rc_bn_backward(int n, const float 
             /* gx = a * ((g - mg) - (x - mean) * rstd * mgx) per lane, in double: g is often close
              * to its mean, and over the constant backgrounds of real images the float rounding of
              * that difference is the same at every pixel, so it adds up instead of averaging out. */
-            double a[8] = {0}, mg[8] = {0}, mgx[8] = {0}, mean[8] = {0}, rstd[8] = {0};
-            for (int l = 0; l < 8 && cb * 8 + l < C; l++) {
-                const int c = cb * 8 + l;
+            double a[RC_LANES] = {0}, mg[RC_LANES] = {0}, mgx[RC_LANES] = {0}, mean[RC_LANES] = {0}, rstd[RC_LANES] = {0};
+            for (int l = 0; l < RC_LANES && cb * RC_LANES + l < C; l++) {
+                const int c = cb * RC_LANES + l;
                 a[l] = (double)gamma[c] * stats[C + c];
                 mg[l] = dbeta[c] / count;
                 mgx[l] = dgamma[c] / count;
                 mean[l] = stats[c];
                 rstd[l] = stats[C + c];
             }
-            const size_t base = ((size_t)b * CB + cb) * HW * 8;
+            const size_t base = ((size_t)b * CB + cb) * HW * RC_LANES;
             for (int p = 0; p < HW; p++) {
-                const size_t i = base + p * 8;
-                const v8f g = rc_masked_gradient(gy, y, i);
-                for (int l = 0; l < 8; l++) gx[i + l] = (float)(a[l] * ((g[l] - mg[l]) - (x[i + l] - mean[l]) * rstd[l] * mgx[l]));
+                const size_t i = base + p * RC_LANES;
+                const vecf g = rc_masked_gradient(gy, y, i);
+                for (int l = 0; l < RC_LANES; l++) gx[i + l] = (float)(a[l] * ((g[l] - mg[l]) - (x[i + l] - mean[l]) * rstd[l] * mgx[l]));
             }
         }
 }
@@ -211,14 +211,14 @@ __attribute__((noinline, unused)) static void rc_linear_backward_weight(int n, c
 /* Global average pooling's gradient: gy[b][c] / (H*W) everywhere in channel c. */
 __attribute__((noinline, unused)) static void rc_global_avg_pool_backward(int n, const float *gy, float *gx, int C, int HW)
 {
-    const int CB = (C + 7) / 8;
+    const int CB = RC_BLOCKS(C);
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < n; b++)
         for (int cb = 0; cb < CB; cb++)
             for (int p = 0; p < HW; p++)
-                for (int l = 0; l < 8; l++) {
-                    const int c = cb * 8 + l;
-                    gx[(((size_t)b * CB + cb) * HW + p) * 8 + l] = c < C ? gy[(size_t)b * C + c] / (float)HW : 0.0f;
+                for (int l = 0; l < RC_LANES; l++) {
+                    const int c = cb * RC_LANES + l;
+                    gx[(((size_t)b * CB + cb) * HW + p) * RC_LANES + l] = c < C ? gy[(size_t)b * C + c] / (float)HW : 0.0f;
                 }
 }
 
@@ -229,11 +229,11 @@ __attribute__((noinline, unused)) static void rc_max_pool_backward(int n, const 
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < n; b++)
         for (int cb = 0; cb < CB; cb++) {
-            const size_t in = ((size_t)b * CB + cb) * IH * IW * 8, out = ((size_t)b * CB + cb) * OH * OW * 8;
-            for (size_t i = 0; i < (size_t)IH * IW * 8; i++) gx[in + i] = 0.0f;
+            const size_t in = ((size_t)b * CB + cb) * IH * IW * RC_LANES, out = ((size_t)b * CB + cb) * OH * OW * RC_LANES;
+            for (size_t i = 0; i < (size_t)IH * IW * RC_LANES; i++) gx[in + i] = 0.0f;
             for (int oh = 0; oh < OH; oh++)
                 for (int ow = 0; ow < OW; ow++)
-                    for (int l = 0; l < 8; l++) {
+                    for (int l = 0; l < RC_LANES; l++) {
                         float best = -INFINITY;
                         long at = -1;
                         for (int kh = 0; kh < K; kh++) {
@@ -242,11 +242,11 @@ __attribute__((noinline, unused)) static void rc_max_pool_backward(int n, const 
                             for (int kw = 0; kw < K; kw++) {
                                 const int iw = ow * S - P + kw;
                                 if (iw < 0 || iw >= IW) continue;
-                                const float v = x[in + ((size_t)ih * IW + iw) * 8 + l];
-                                if (v > best) { best = v; at = (long)((size_t)ih * IW + iw) * 8 + l; }
+                                const float v = x[in + ((size_t)ih * IW + iw) * RC_LANES + l];
+                                if (v > best) { best = v; at = (long)((size_t)ih * IW + iw) * RC_LANES + l; }
                             }
                         }
-                        if (at >= 0) gx[in + at] += gy[out + ((size_t)oh * OW + ow) * 8 + l];
+                        if (at >= 0) gx[in + at] += gy[out + ((size_t)oh * OW + ow) * RC_LANES + l];
                     }
         }
 }
@@ -262,16 +262,16 @@ __attribute__((noinline, unused)) static void rc_relu_backward(int n, const floa
 __attribute__((noinline, unused)) static void rc_shortcut_pad_backward(int n, const float *gy, float *gx, int C, int IH, int IW,
                                                                        int OC, int OH, int OW, int S)
 {
-    const int ICB = (C + 7) / 8, OCB = (OC + 7) / 8;
+    const int ICB = RC_BLOCKS(C), OCB = RC_BLOCKS(OC);
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < n; b++)
         for (int cb = 0; cb < ICB; cb++)
             for (int ih = 0; ih < IH; ih++)
                 for (int iw = 0; iw < IW; iw++)
-                    for (int l = 0; l < 8; l++) {
-                        const size_t i = ((((size_t)b * ICB + cb) * IH + ih) * IW + iw) * 8 + l;
-                        gx[i] = (ih % S == 0 && iw % S == 0 && cb * 8 + l < C)
-                            ? gy[((((size_t)b * OCB + cb) * OH + ih / S) * OW + iw / S) * 8 + l] : 0.0f;
+                    for (int l = 0; l < RC_LANES; l++) {
+                        const size_t i = ((((size_t)b * ICB + cb) * IH + ih) * IW + iw) * RC_LANES + l;
+                        gx[i] = (ih % S == 0 && iw % S == 0 && cb * RC_LANES + l < C)
+                            ? gy[((((size_t)b * OCB + cb) * OH + ih / S) * OW + iw / S) * RC_LANES + l] : 0.0f;
                     }
 }
 
@@ -292,7 +292,7 @@ __attribute__((noinline, unused)) static void rc_pack_conv_weight_flipped(float 
 }
 
 /* The convolution's input gradient (its transpose): for each input pixel, the sum over the
- * outputs whose window covers it; vectors run over 8 input channels. wt is the transposed packing. */
+ * outputs whose window covers it; vectors run over RC_LANES input channels. wt is the transposed packing. */
 __attribute__((noinline, unused)) static void rc_conv_backward_input(int n, const float *gy, const float *wt, float *gx, int ICB, int IH, int IW,
                                                                      int OCB, int OH, int OW, int K, int S, int P)
 {
@@ -301,7 +301,7 @@ __attribute__((noinline, unused)) static void rc_conv_backward_input(int n, cons
         for (int icb = 0; icb < ICB; icb++)
             for (int ih = 0; ih < IH; ih++)
                 for (int iw = 0; iw < IW; iw++) {
-                    v8f acc = v8_zero();
+                    vecf acc = vec_zero();
                     for (int kh = 0; kh < K; kh++) {
                         const int th = ih + P - kh;
                         if (th < 0 || th % S) continue;
@@ -313,13 +313,13 @@ __attribute__((noinline, unused)) static void rc_conv_backward_input(int n, cons
                             const int ow = tw / S;
                             if (ow >= OW) continue;
                             for (int ocb = 0; ocb < OCB; ocb++) {
-                                const float *g = gy + ((((size_t)b * OCB + ocb) * OH + oh) * OW + ow) * 8;
-                                const float *w = wt + ((((size_t)ocb * ICB + icb) * K + kh) * K + kw) * 64;
-                                for (int o = 0; o < 8; o++) acc += v8_load(w + o * 8) * g[o];
+                                const float *g = gy + ((((size_t)b * OCB + ocb) * OH + oh) * OW + ow) * RC_LANES;
+                                const float *w = wt + ((((size_t)ocb * ICB + icb) * K + kh) * K + kw) * RC_WEIGHT_BLOCK;
+                                for (int o = 0; o < RC_LANES; o++) acc += vec_load(w + o * RC_LANES) * g[o];
                             }
                         }
                     }
-                    v8_store(gx + ((((size_t)b * ICB + icb) * IH + ih) * IW + iw) * 8, acc);
+                    vec_store(gx + ((((size_t)b * ICB + icb) * IH + ih) * IW + iw) * RC_LANES, acc);
                 }
 }
 
@@ -332,15 +332,15 @@ __attribute__((noinline, unused)) static void rc_conv_backward_input(int n, cons
 RC_INLINE void rc_conv_backward_weight(int n, const float *gy, const float *x, float *gw, const int O, const int I, const int IH,
                                        const int IW, const int OH, const int OW, const int K, const int S, const int P)
 {
-    const int OCB = (O + 7) / 8, ICB = (I + 7) / 8;
+    const int OCB = RC_BLOCKS(O), ICB = RC_BLOCKS(I);
 #pragma omp parallel for collapse(2) schedule(dynamic)
     for (int ocb = 0; ocb < OCB; ocb++)
         for (int icb = 0; icb < ICB; icb++) {
-            double total[K * K][8][8];
+            double total[K * K][RC_LANES][RC_LANES];
             memset(total, 0, sizeof total);
             for (int b = 0; b < n; b++) {
-                const float *g_img = gy + ((size_t)b * OCB + ocb) * OH * OW * 8;
-                const float *x_img = x + ((size_t)b * ICB + icb) * IH * IW * 8;
+                const float *g_img = gy + ((size_t)b * OCB + ocb) * OH * OW * RC_LANES;
+                const float *x_img = x + ((size_t)b * ICB + icb) * IH * IW * RC_LANES;
                 for (int kh = 0; kh < K; kh++)
                     for (int kw = 0; kw < K; kw++) {
                         /* Output columns whose input column ow * S - P + kw lies inside the image
@@ -348,28 +348,28 @@ RC_INLINE void rc_conv_backward_weight(int n, const float *gy, const float *x, f
                         const int ow_lo = kw >= P ? 0 : (P - kw + S - 1) / S;
                         const int span = IW - 1 + P - kw;
                         const int ow_hi = span < 0 ? 0 : span / S + 1 < OW ? span / S + 1 : OW;
-                        v8f acc[8];
-                        for (int l = 0; l < 8; l++) acc[l] = v8_zero();
+                        vecf acc[RC_LANES];
+                        for (int l = 0; l < RC_LANES; l++) acc[l] = vec_zero();
                         for (int oh = 0; oh < OH; oh++) {
                             const int ih = oh * S - P + kh;
                             if (ih < 0 || ih >= IH) continue;
-                            const float *g_row = g_img + (size_t)oh * OW * 8;
-                            const float *x_row = x_img + (size_t)ih * IW * 8;
+                            const float *g_row = g_img + (size_t)oh * OW * RC_LANES;
+                            const float *x_row = x_img + (size_t)ih * IW * RC_LANES;
                             for (int ow = ow_lo; ow < ow_hi; ow++) {
-                                const v8f g = v8_load(g_row + ow * 8);
-                                const float *xv = x_row + (size_t)(ow * S - P + kw) * 8;
+                                const vecf g = vec_load(g_row + ow * RC_LANES);
+                                const float *xv = x_row + (size_t)(ow * S - P + kw) * RC_LANES;
 #pragma GCC unroll 8
-                                for (int l = 0; l < 8; l++) acc[l] += g * xv[l];
+                                for (int l = 0; l < RC_LANES; l++) acc[l] += g * xv[l];
                             }
                         }
-                        for (int il = 0; il < 8; il++)
-                            for (int ol = 0; ol < 8; ol++) total[kh * K + kw][il][ol] += acc[il][ol];
+                        for (int il = 0; il < RC_LANES; il++)
+                            for (int ol = 0; ol < RC_LANES; ol++) total[kh * K + kw][il][ol] += acc[il][ol];
                     }
             }
             for (int t = 0; t < K * K; t++)
-                for (int il = 0; il < 8; il++)
-                    for (int ol = 0; ol < 8; ol++) {
-                        const int o = ocb * 8 + ol, i = icb * 8 + il;
+                for (int il = 0; il < RC_LANES; il++)
+                    for (int ol = 0; ol < RC_LANES; ol++) {
+                        const int o = ocb * RC_LANES + ol, i = icb * RC_LANES + il;
                         if (o < O && i < I) gw[((size_t)o * I + i) * K * K + t] = (float)total[t][il][ol];
                     }
         }

@@ -59,19 +59,20 @@ public enum Pipeline {
         public var graph: Graph { stages.last?.graph ?? source }
     }
 
-    /// Training: lower a validated spec with its loss, differentiate it and plan its arena.
-    public static func trainingPlan(for spec: ModelSpec) throws -> MemoryPlan {
-        PlanMemory.run(try Differentiate.run(try LowerSpec.lower(spec, withLoss: true)).graph)
+    /// Training: lower a validated spec with its loss, differentiate it and plan its arena for
+    /// feature maps stored in `layout`.
+    public static func trainingPlan(for spec: ModelSpec, layout: TensorLayout) throws -> MemoryPlan {
+        PlanMemory.run(try Differentiate.run(try LowerSpec.lower(spec, withLoss: true)).graph, layout: layout)
     }
 
-    /// Runs the inference passes and plans memory.
-    public static func inferenceProgram(_ graph: Graph) throws(ShapeError) -> InferenceProgram {
+    /// Runs the inference passes and plans memory for feature maps stored in `layout`.
+    public static func inferenceProgram(_ graph: Graph, layout: TensorLayout) throws(ShapeError) -> InferenceProgram {
         var stages: [(pass: String, graph: Graph)] = []
         var current = graph
         for pass in inference {
             current = try pass.run(current)
             stages.append((pass.name, current))
         }
-        return InferenceProgram(source: graph, stages: stages, plan: PlanMemory.run(current))
+        return InferenceProgram(source: graph, stages: stages, plan: PlanMemory.run(current, layout: layout))
     }
 }

@@ -12,7 +12,7 @@ import ResNetIR
 ///
 /// Requires: a scheduled graph. Produces: a `MemoryPlan`. Keeps: the graph unchanged.
 public enum PlanMemory {
-    public static func run(_ graph: Graph) -> MemoryPlan {
+    public static func run(_ graph: Graph, layout: TensorLayout) -> MemoryPlan {
         let count = graph.nodes.count
         var lastUse = Array(0..<count)
         for id in graph.ids {
@@ -22,7 +22,7 @@ public enum PlanMemory {
 
         let planned = graph.ids.filter { graph[$0].type.batched && graph[$0].op != .labels }
         var size = Array(repeating: 0, count: count)
-        for id in planned { size[id.index] = TensorLayout.storedBytes(graph[id].type) }
+        for id in planned { size[id.index] = layout.storedBytes(graph[id].type) }
         /// Each planned node's group, named by its first node: the chain of in-place buffers it
         /// shares storage with.
         var group = Array(repeating: -1, count: count)

@@ -54,7 +54,7 @@ public enum SpecSizeLimits {
             case .parameter:
                 parameters = SizeLimits.sum(parameters, node.type.elementCount)
             default:
-                if node.type.batched { activationBytes = SizeLimits.sum(activationBytes, TensorLayout.storedBytes(node.type)) }
+                if node.type.batched { activationBytes = SizeLimits.sum(activationBytes, TensorLayout.widest.storedBytes(node.type)) }
                 multiplyAdds = SizeLimits.sum(multiplyAdds, CostModel.multiplyAdds(id, in: graph))
             }
             if before.0 <= SizeLimits.batchActivationBytes, activationBytes > SizeLimits.batchActivationBytes {

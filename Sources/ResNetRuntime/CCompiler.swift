@@ -16,8 +16,10 @@ public struct CCompiler: Sendable {
     /// every cache key, and what code generation sizes its tiles for.
     public let target: CompilerTarget
 
-    /// Finds the compiler. `flags` nil means RESNETC_CFLAGS if set, else the defaults.
-    public init(flags: [String]? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    /// Finds the compiler. `flags` nil means RESNETC_CFLAGS if set, else the defaults; a
+    /// `machine` replaces their -march with its own.
+    public init(flags: [String]? = nil, machine: TargetMachine? = nil,
+                environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         let requested = environment["CC"].flatMap { $0.isEmpty ? nil : $0 } ?? "cc"
         guard let found = Self.which(requested, path: environment["PATH"] ?? "/usr/bin:/bin") else {
             throw RuntimeError("""
@@ -26,7 +28,8 @@ public struct CCompiler: Sendable {
                 """)
         }
         executable = found
-        self.flags = flags ?? environment["RESNETC_CFLAGS"].map { $0.split(separator: " ").map(String.init) } ?? Self.defaultFlags
+        let chosen = flags ?? environment["RESNETC_CFLAGS"].map { $0.split(separator: " ").map(String.init) } ?? Self.defaultFlags
+        self.flags = machine.map { $0.applied(to: chosen) } ?? chosen
         func nonEmpty(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         let home = nonEmpty("HOME") ?? NSTemporaryDirectory()
         cacheDirectory = nonEmpty("RESNETC_CACHE") ?? (nonEmpty("XDG_CACHE_HOME") ?? home + "/.cache") + "/resnetc"

@@ -86,8 +86,9 @@ public struct TrainingBuild {
         let source: TrainingSource
         do {
             training = try Differentiate.run(forward)
-            plan = PlanMemory.run(training.graph)
-            source = try TrainingCodeGenerator.generate(training, plan: plan, target: compiler.target.codegen)
+            let target = compiler.target.codegen
+            plan = PlanMemory.run(training.graph, layout: target.layout)
+            source = try TrainingCodeGenerator.generate(training, plan: plan, target: target)
         } catch let error as ShapeError {
             throw RuntimeError("internal compiler error while differentiating: \(error)")
         } catch {

@@ -39,9 +39,12 @@ public struct CompilerTarget: Sendable, Equatable {
         instructionSets.contains("avx512f") ? 16 : instructionSets.contains("avx") ? 8 : 4
     }
 
-    /// What code generation needs to know of this target: 32 vector registers where AVX-512VL
-    /// lets the compiler use ymm16-31 for the kernels' 8-float vectors, else 16.
-    public var codegen: Target { Target(vectorRegisters: instructionSets.contains("avx512vl") ? 32 : 16) }
+    /// What code generation needs to know of this target: vectors of `vectorLanes` floats, and 32
+    /// registers with AVX-512 (zmm0-31) or on AArch64 (v0-31), else 16.
+    public var codegen: Target {
+        let registers = instructionSets.contains("avx512f") || macros.contains("#define __aarch64__ ") ? 32 : 16
+        return Target(lanes: vectorLanes, vectorRegisters: registers)
+    }
 
     /// The extensions in `required` this CPU lacks, from /proc/cpuinfo; empty where it cannot
     /// be read (another OS), since then nothing can be checked.
@@ -51,4 +54,11 @@ public struct CompilerTarget: Sendable, Equatable {
         let present = Set(flags.split(separator: " ").map(String.init))
         return required.filter { !present.contains($0) }
     }
+}
+
+extension Target {
+    /// The target `compile` generates for with default flags (the host compiler's own view of
+    /// this machine), for reports and tests that lay out tensors without compiling; the generic
+    /// target when no C compiler is found.
+    public static var host: Target { (try? CCompiler())?.target.codegen ?? .generic }
 }

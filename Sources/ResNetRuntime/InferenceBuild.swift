@@ -20,8 +20,9 @@ public struct InferenceBuild {
         let program: Pipeline.InferenceProgram
         let source: ModelSource
         do {
-            program = try Pipeline.inferenceProgram(graph)
-            source = try CodeGenerator.generate(graph: program.graph, plan: program.plan, target: compiler.target.codegen)
+            let target = compiler.target.codegen
+            program = try Pipeline.inferenceProgram(graph, layout: target.layout)
+            source = try CodeGenerator.generate(graph: program.graph, plan: program.plan, target: target)
         } catch let error as ShapeError {
             throw RuntimeError("internal compiler error in a pass: \(error)")
         } catch {

@@ -20,11 +20,12 @@ struct Compile: ParsableCommand {
         let frontEnd = try options.frontEnd()
         let graph = frontEnd.graph!, spec = frontEnd.spec!
         do {
-            let build = try InferenceBuild.build(graph, compiler: try model.compiler())
+            let compiler = try model.compiler()
+            let build = try InferenceBuild.build(graph, compiler: compiler)
             let values = try model.parameterValues(for: graph, spec: spec)
             let (_, packed) = try build.load(values, maxBatch: 1)
             let plan = build.program.plan
-            let training = try Pipeline.trainingPlan(for: spec)
+            let training = try Pipeline.trainingPlan(for: spec, layout: compiler.target.codegen.layout)
             let manifest = try Artifact.manifest(
                 for: build, graph: graph, trainingArenaBytesPerImage: training.arenaBytesPerImage, specFile: options.spec, overrides: options.overrides, packedFloats: packed.count,
                 weights: model.weights.map { "from \($0)" } ?? "He-initialised, seed \(model.seed ?? spec.seed)")

@@ -41,13 +41,11 @@ struct Dump: ParsableCommand {
         case .ir:
             print(GraphPrinter.print(graph), terminator: "")
         case .fused, .planned:
-            let program = try Pipeline.inferenceProgram(graph)
+            let program = try Pipeline.inferenceProgram(graph, layout: Target.host.layout)
             print(GraphPrinter.print(program.graph, plan: stage == .planned ? program.plan : nil), terminator: "")
         case .c:
-            let program = try Pipeline.inferenceProgram(graph)
-            // The C for the machine `compile` would target (the host compiler's own view of it).
-            let target = (try? CCompiler())?.target.codegen
-            let source = try CodeGenerator.generate(graph: program.graph, plan: program.plan, target: target ?? .avx2)
+            let program = try Pipeline.inferenceProgram(graph, layout: Target.host.layout)
+            let source = try CodeGenerator.generate(graph: program.graph, plan: program.plan, target: .host)
             print(header ? source.header : source.c, terminator: "")
         }
     }

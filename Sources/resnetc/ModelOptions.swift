@@ -16,12 +16,16 @@ struct ModelOptions: ParsableArguments {
             help: ArgumentHelp("C compiler flags (default: $RESNETC_CFLAGS or \(CCompiler.defaultFlags.joined(separator: " "))).", valueName: "flags"))
     var cflags: String?
 
+    @Option(help: ArgumentHelp("The machine to generate code for: native (this CPU), avx512, avx2 or generic (portable C); replaces -march in the flags.",
+                               valueName: "machine"))
+    var target: TargetMachine?
+
     func validate() throws {
         if let seed, !(0...Int(UInt32.max)).contains(seed) { throw ValidationError("--seed must be from 0 to \(UInt32.max), as the spec's seed") }
     }
 
     func compiler() throws -> CCompiler {
-        try CCompiler(flags: cflags.map { $0.split(separator: " ").map(String.init) })
+        try CCompiler(flags: cflags.map { $0.split(separator: " ").map(String.init) }, machine: target)
     }
 
     /// The parameter values for `graph`: read from --weights or drawn from the seed.
@@ -67,3 +71,5 @@ func fail(_ error: Error) -> ExitCode {
     FileHandle.standardError.write(Data("resnetc: error: \(message)\n".utf8))
     return ExitCode(1)
 }
+
+extension TargetMachine: ExpressibleByArgument {}

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import ResNetCodegen
 import ResNetIR
 import ResNetPasses
+import ResNetRuntime
 
 /// `resnetc summary SPEC [--json]`: the per-layer table with totals.
 struct Summary: ParsableCommand {
@@ -23,8 +25,9 @@ struct Summary: ParsableCommand {
     func run() throws {
         let frontEnd = try options.frontEnd()
         let graph = frontEnd.graph!
-        let plan = try Pipeline.inferenceProgram(graph).plan
-        let trainingPlan = try Pipeline.trainingPlan(for: frontEnd.spec!)
+        let layout = Target.host.layout
+        let plan = try Pipeline.inferenceProgram(graph, layout: layout).plan
+        let trainingPlan = try Pipeline.trainingPlan(for: frontEnd.spec!, layout: layout)
         var summary = ModelSummary(graph: graph, plan: plan)
         summary.trainingArenaBytesPerImage = trainingPlan.arenaBytesPerImage
         if json {

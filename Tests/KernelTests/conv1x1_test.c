@@ -1,7 +1,7 @@
 /* The 1x1 GEMM kernel (rc_conv1x1 in forward_kernels.h) against a naive loop, on its own, for
  * every register-tile shape the code generator picks (OB output blocks x TP pixels) on channel
  * and pixel counts that leave remainders in both directions, batch 1 and 3, with each epilogue.
- * Build: cc -O2 -march=native -fopenmp -I Sources/ResNetKernels Tests/KernelTests/conv1x1_test.c -lm
+ * Build: cc -O2 -march=native [-DRC_LANES=4|8|16] -fopenmp -I Sources/ResNetKernels Tests/KernelTests/conv1x1_test.c -lm
  * Prints one line per case and "N passed, M failed"; exits 1 on any failure. */
 #include "naive_conv.h"
 
@@ -31,6 +31,6 @@ int main(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++)
             run_case(cases[i], shapes[k][0], shapes[k][1]) ? passed++ : failed++;
-    printf("%d passed, %d failed\n", passed, failed);
+    printf("%d passed, %d failed at %d lanes\n", passed, failed, RC_LANES);
     return failed ? 1 : 0;
 }

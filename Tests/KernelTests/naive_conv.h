@@ -1,6 +1,6 @@
 /* What the convolution kernel tests share: a convolution case, its data in NCHW with the
  * naive result, and the same data in the kernels' layouts (NCHWc feature maps, weights packed
- * [OCB][ICB][K][K][8 in][8 out]). Each test runs a kernel into `yb` and compares. */
+ * [OCB][ICB][K][K][RC_LANES in][RC_LANES out]). Each test runs a kernel into `yb` and compares. */
 #ifndef NAIVE_CONV_H
 #define NAIVE_CONV_H
 #include <stdio.h>
@@ -25,23 +25,23 @@ static float random_value(unsigned *state)
 /* NCHW (c channels) to NCHWc with zero padding lanes, as the runtime stores feature maps. */
 static void to_blocked(const float *x, float *out, int n, int c, int hw)
 {
-    const int cb = (c + 7) / 8;
+    const int cb = RC_BLOCKS(c);
     for (int b = 0; b < n; b++)
-        for (int i = 0; i < cb * 8; i++)
+        for (int i = 0; i < cb * RC_LANES; i++)
             for (int q = 0; q < hw; q++)
-                out[(((size_t)b * cb + i / 8) * hw + q) * 8 + i % 8] = i < c ? x[((size_t)b * c + i) * hw + q] : 0.0f;
+                out[(((size_t)b * cb + i / RC_LANES) * hw + q) * RC_LANES + i % RC_LANES] = i < c ? x[((size_t)b * c + i) * hw + q] : 0.0f;
 }
 
 static conv_data conv_data_make(conv_case t)
 {
     conv_data d;
     d.oh = (t.ih + 2 * t.p - t.k) / t.s + 1, d.ow = (t.iw + 2 * t.p - t.k) / t.s + 1;
-    d.icb = (t.ic + 7) / 8, d.ocb = (t.oc + 7) / 8;
+    d.icb = RC_BLOCKS(t.ic), d.ocb = RC_BLOCKS(t.oc);
     const size_t in_n = (size_t)t.n * t.ic * t.ih * t.iw, out_n = (size_t)t.n * t.oc * d.oh * d.ow;
-    d.x = malloc(in_n * 4), d.w = malloc((size_t)t.oc * t.ic * t.k * t.k * 4), d.bias = calloc((size_t)d.ocb * 8, 4);
+    d.x = malloc(in_n * 4), d.w = malloc((size_t)t.oc * t.ic * t.k * t.k * 4), d.bias = calloc((size_t)d.ocb * RC_LANES, 4);
     d.r = malloc(out_n * 4), d.expected = malloc(out_n * 4);
-    d.xb = calloc((size_t)t.n * d.icb * 8 * t.ih * t.iw, 4), d.rb = calloc((size_t)t.n * d.ocb * 8 * d.oh * d.ow, 4);
-    d.yb = calloc((size_t)t.n * d.ocb * 8 * d.oh * d.ow, 4), d.wb = calloc((size_t)d.ocb * d.icb * t.k * t.k * 64, 4);
+    d.xb = calloc((size_t)t.n * d.icb * RC_LANES * t.ih * t.iw, 4), d.rb = calloc((size_t)t.n * d.ocb * RC_LANES * d.oh * d.ow, 4);
+    d.yb = calloc((size_t)t.n * d.ocb * RC_LANES * d.oh * d.ow, 4), d.wb = calloc((size_t)d.ocb * d.icb * t.k * t.k * RC_WEIGHT_BLOCK, 4);
     unsigned state = 7;
     for (size_t i = 0; i < in_n; i++) d.x[i] = random_value(&state);
     for (size_t i = 0; i < (size_t)t.oc * t.ic * t.k * t.k; i++) d.w[i] = random_value(&state);
@@ -68,7 +68,7 @@ static conv_data conv_data_make(conv_case t)
         for (int c = 0; c < t.ic; c++)
             for (int kh = 0; kh < t.k; kh++)
                 for (int kw = 0; kw < t.k; kw++)
-                    d.wb[(((((size_t)(o / 8) * d.icb + c / 8) * t.k + kh) * t.k + kw) * 8 + c % 8) * 8 + o % 8] =
+                    d.wb[(((((size_t)(o / RC_LANES) * d.icb + c / RC_LANES) * t.k + kh) * t.k + kw) * RC_LANES + c % RC_LANES) * RC_LANES + o % RC_LANES] =
                         d.w[((o * t.ic + c) * t.k + kh) * t.k + kw];
     to_blocked(d.x, d.xb, t.n, t.ic, t.ih * t.iw);
     to_blocked(d.r, d.rb, t.n, t.oc, d.oh * d.ow);
@@ -82,7 +82,7 @@ static double conv_data_worst_error(conv_case t, const conv_data *d)
     for (int b = 0; b < t.n; b++)
         for (int o = 0; o < t.oc; o++)
             for (int q = 0; q < d->oh * d->ow; q++) {
-                const float got = d->yb[(((size_t)b * d->ocb + o / 8) * d->oh * d->ow + q) * 8 + o % 8];
+                const float got = d->yb[(((size_t)b * d->ocb + o / RC_LANES) * d->oh * d->ow + q) * RC_LANES + o % RC_LANES];
                 const float want = d->expected[((size_t)b * t.oc + o) * d->oh * d->ow + q];
                 const double err = fabs((double)got - want) / (1.0 + fabs((double)want));
                 if (!(err <= worst)) worst = err;

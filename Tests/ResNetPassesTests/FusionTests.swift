@@ -9,7 +9,7 @@ import TestSupport
     func fused(_ spec: String, _ overrides: [String] = []) throws -> Graph {
         let graph = try #require(Pipeline.frontEnd(file: Fixtures.path("specs/\(spec).yaml"),
                                                    overrides: try overrides.map { try SpecOverride($0) }).graph)
-        return try Pipeline.inferenceProgram(graph).graph
+        return try Pipeline.inferenceProgram(graph, layout: .widest).graph
     }
 
     func mnemonics(_ g: Graph) -> [String: Int] {

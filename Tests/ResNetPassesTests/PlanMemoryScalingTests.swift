@@ -32,7 +32,7 @@ import Testing
 
     @Test func trainingStepOfTwoThousandBlocks() throws {
         let graph = try Differentiate.run(try LowerSpec.lower(try deepSpec(), withLoss: true)).graph
-        let plan = PlanMemory.run(graph)
+        let plan = PlanMemory.run(graph, layout: .widest)
         #expect(plan.buffers.count == graph.nodes.filter { $0.type.batched && $0.op != .labels }.count)
         #expect(graph.nodes.count > 50_000)
         let overlaps = Self.overlaps(in: plan)
@@ -41,7 +41,7 @@ import Testing
     }
 
     @Test func inferenceOfTwoThousandBlocks() throws {
-        let program = try Pipeline.inferenceProgram(try LowerSpec.lower(try deepSpec()))
+        let program = try Pipeline.inferenceProgram(try LowerSpec.lower(try deepSpec()), layout: .widest)
         let overlaps = Self.overlaps(in: program.plan)
         #expect(overlaps.isEmpty, "\(overlaps.prefix(5))")
         #expect(program.plan.arenaBytesPerImage == Self.peakLiveBytes(program.plan))

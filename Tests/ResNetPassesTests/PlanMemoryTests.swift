@@ -11,7 +11,7 @@ import TestSupport
     @Test(arguments: Fixtures.files(in: "specs", withExtension: "yaml"))
     func liveBuffersNeverOverlap(_ name: String) throws {
         let graph = try #require(Pipeline.frontEnd(file: Fixtures.path("specs/\(name)")).graph)
-        let program = try Pipeline.inferenceProgram(graph)
+        let program = try Pipeline.inferenceProgram(graph, layout: .widest)
         let buffers = program.plan.buffers.values.sorted { $0.node < $1.node }
         #expect(buffers.count == program.graph.nodes.filter(\.type.batched).count, "every batched tensor is planned")
         var byStart = buffers.sorted { $0.firstUse < $1.firstUse }
@@ -34,7 +34,7 @@ import TestSupport
 
     @Test func residualEpiloguesRunInPlace() throws {
         let graph = try #require(Pipeline.frontEnd(file: Fixtures.path("specs/cifar-resnet20.yaml")).graph)
-        let program = try Pipeline.inferenceProgram(graph)
+        let program = try Pipeline.inferenceProgram(graph, layout: .widest)
         let inPlace = program.plan.buffers.values.filter { $0.inPlaceOf != nil }
         #expect(inPlace.count == 9, "each of the nine blocks' last conv overwrites its shortcut")
     }

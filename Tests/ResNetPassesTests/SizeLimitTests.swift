@@ -39,14 +39,14 @@ import Testing
 
             """))
         #expect(error.line == 1 && error.column == 30, "at input.height")
-        #expect(error.message == "input would be N×3×1048576×1048576 f32: 8796093022208 values per image "
-                + "(channels padded to a multiple of 8); one tensor holds at most 2147483647")
+        #expect(error.message == "input would be N×3×1048576×1048576 f32: 17592186044416 values per image "
+                + "(channels padded to a multiple of 16); one tensor holds at most 2147483647")
         #expect(error.hint == SpecSizeLimits.tensorHint)
     }
 
     @Test func filtersAreBlamedForTheTensorsTheyMakeTooLarge() throws {
         let stem = try onlyError(try frontEnd("""
-            input: {channels: 3, height: 16000, width: 16000}
+            input: {channels: 3, height: 11000, width: 11000}
             classes: 10
             stem:
               conv: {filters: 64}
@@ -55,7 +55,7 @@ import Testing
 
             """))
         #expect(stem.line == 4 && stem.column == 19, "at stem.conv.filters")
-        #expect(stem.message.hasPrefix("conv1 would be N×64×16000×16000 f32: 16384000000 values per image"))
+        #expect(stem.message.hasPrefix("conv1 would be N×64×11000×11000 f32: 7744000000 values per image"))
 
         let stage = try onlyError(try frontEnd("""
             input: {channels: 3, height: 32, width: 32}
@@ -82,26 +82,26 @@ import Testing
         #expect(classes.message.hasPrefix("fc.weight would be 1048576×2048 f32: 2147483648 values;"))
     }
 
-    /// 8 × 16383 × 16385 = 2³¹ − 8 stored values fit; 8 × 16384 × 16385 do not.
+    /// 16 × 511 × 262657 = 2³¹ − 16 stored values fit (whole blocks at every target's width); 16 × 512 × 262657 do not.
     @Test func theTensorLimitIsExact() throws {
         func spec(height: Int) -> String {
             """
-            input: {channels: 8, height: \(height), width: 16385}
+            input: {channels: 16, height: \(height), width: 262657}
             classes: 10
             stem:
-              conv: {filters: 8, kernel: 1, stride: 64, padding: 0}
+              conv: {filters: 16, kernel: 1, stride: 64, padding: 0}
             stages:
-              - {filters: 8, blocks: 1}
+              - {filters: 16, blocks: 1}
             train: {batch_size: 1}
 
             """
         }
-        let inside = try frontEnd(spec(height: 16383))
+        let inside = try frontEnd(spec(height: 511))
         #expect(inside.diagnostics.isEmpty, "\(inside.diagnostics)")
         let graph = try #require(inside.graph)
-        #expect(graph.nodes.map { TensorLayout.storedElementCount($0.type) }.max() == SizeLimits.tensorElements - 7)
-        let outside = try onlyError(try frontEnd(spec(height: 16384)))
-        #expect(outside.line == 1 && outside.column == 44, "at input.width, the largest dimension")
+        #expect(graph.nodes.map { TensorLayout.widest.storedElementCount($0.type) }.max() == SizeLimits.tensorElements - 15)
+        let outside = try onlyError(try frontEnd(spec(height: 512)))
+        #expect(outside.line == 1 && outside.column == 43, "at input.width, the largest dimension")
     }
 
     /// The batch limit is exact too: a training batch may hold 1 TiB of activations, no more.
@@ -116,7 +116,7 @@ import Testing
 
             """
         let graph = try #require(try frontEnd(network, ["train.batch_size=1"]).graph)
-        let perImage = graph.nodes.filter { $0.type.batched && $0.op != .labels }.reduce(0) { $0 + TensorLayout.storedBytes($1.type) }
+        let perImage = graph.nodes.filter { $0.type.batched && $0.op != .labels }.reduce(0) { $0 + TensorLayout.widest.storedBytes($1.type) }
         let largest = SizeLimits.batchActivationBytes / perImage
         #expect(try frontEnd(network, ["train.batch_size=\(largest)"]).diagnostics.isEmpty)
         let error = try onlyError(try frontEnd(network, ["train.batch_size=\(largest + 1)"]))
@@ -176,9 +176,9 @@ import Testing
                                 #expect(result.diagnostics.allSatisfy { $0.location != nil }, "\(label): unlocated")
                                 continue
                             }
-                            let plan = try Pipeline.inferenceProgram(graph).plan
+                            let plan = try Pipeline.inferenceProgram(graph, layout: .widest).plan
                             let summary = ModelSummary(graph: graph, plan: plan)
-                            let training = try Pipeline.trainingPlan(for: spec)
+                            let training = try Pipeline.trainingPlan(for: spec, layout: .widest)
                             #expect(summary.macs <= SizeLimits.multiplyAdds, "\(label)")
                             #expect(summary.params + summary.buffers <= SizeLimits.parameters, "\(label)")
                             #expect(plan.arenaBytesPerImage * batch <= SizeLimits.batchActivationBytes, "\(label)")

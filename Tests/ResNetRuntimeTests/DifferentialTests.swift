@@ -22,8 +22,8 @@ import TestSupport
         return try #require(result.graph, "\(result.diagnostics)")
     }
 
-    @Test(arguments: variants)
-    func generatedCMatchesTheReference(_ variant: (String, String)) throws {
+    @Test(arguments: variants, TestMachines.runnable)
+    func generatedCMatchesTheReference(_ variant: (String, String), _ machine: TargetMachine) throws {
         // Maps of 40 and 53 columns span several register tiles, so interior (unchecked) tiles run too.
         for input in ["{channels: 3, height: 12, width: 12}", "{channels: 1, height: 13, width: 9}", "{channels: 3, height: 9, width: 40}",
                       "{channels: 1, height: 7, width: 53}"] {
@@ -32,12 +32,12 @@ import TestSupport
             let images = RandomData.input(g, batch: 3, seed: 11)
             let expected = try ReferenceInterpreter(graph: g).run(parameters: parameters, input: images)[0]
 
-            let build = try InferenceBuild.build(g, compiler: try CCompiler())
+            let build = try InferenceBuild.build(g, compiler: try CCompiler(machine: machine))
             let values = ParameterValues(tensors: parameters.mapValues(\.data))
             let model = try build.load(values, maxBatch: 2).model
             let actual = try model.forward(images.data, count: 3)
             let error = RandomData.relativeError(actual, expected.data)
-            #expect(error <= 1e-4, "\(variant.0) on \(input): relative error \(error)")
+            #expect(error <= 1e-4, "\(variant.0) on \(input) for \(machine): relative error \(error)")
         }
     }
 
@@ -47,7 +47,7 @@ import TestSupport
         let parameters = RandomData.parameters(g, seed: 3)
         let images = RandomData.input(g, batch: 2, seed: 5)
         let before = try ReferenceInterpreter(graph: g).run(parameters: parameters, input: images)[0]
-        let program = try Pipeline.inferenceProgram(g)
+        let program = try Pipeline.inferenceProgram(g, layout: .widest)
         let after = try ReferenceInterpreter(graph: program.graph).run(parameters: parameters, input: images)[0]
         #expect(RandomData.relativeError(after.data, before.data) <= 1e-5)
     }

@@ -16,7 +16,7 @@ import TestSupport
         let target = compiler.target
         try #require(target.instructionSets.contains("fma"), "the host compiler does not target FMA; nothing to check")
         let graph = try #require(Pipeline.frontEnd(file: Fixtures.path(spec)).graph)
-        let program = try Pipeline.inferenceProgram(graph)
+        let program = try Pipeline.inferenceProgram(graph, layout: target.codegen.layout)
         let source = try CodeGenerator.generate(graph: program.graph, plan: program.plan, target: target.codegen)
         let directory = try Scratch.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

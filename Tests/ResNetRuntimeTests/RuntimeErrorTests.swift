@@ -81,9 +81,9 @@ import TestSupport
         // A comment terminator, a directive, a quote, a backslash, a trigraph, a control byte, non-ASCII.
         let spec = TestSpecs.small() + "\nname: \"evil */ #error \\\" \\\\ ??= \\x01 é\"\n"
         let graph = try #require(Pipeline.frontEnd(file: try TestSpecs.file(spec)).graph)
-        let program = try Pipeline.inferenceProgram(graph)
-        let source = try CodeGenerator.generate(graph: program.graph, plan: program.plan)
-        let compiler = try CCompiler(flags: ["-O0", "-Wall", "-Wextra", "-Werror", "-Wno-unknown-pragmas"],
+        let program = try Pipeline.inferenceProgram(graph, layout: Target.generic.layout)
+        let source = try CodeGenerator.generate(graph: program.graph, plan: program.plan, target: .generic)
+        let compiler = try CCompiler(flags: ["-O0", "-Wall", "-Wextra", "-Werror", "-Wno-unknown-pragmas"], machine: .generic,
                                      environment: ProcessInfo.processInfo.environment.merging(["RESNETC_CACHE": try Scratch.directory()]) { _, new in new })
         let library = try compiler.compileSharedLibrary(source: source.c, header: source.header)
         let model = try CompiledModel(library: library.path)

@@ -77,7 +77,7 @@ import TestSupport
     func generatedTrainingCIsCleanUnderSanitizers(_ extra: String) throws {
         let result = Pipeline.frontEnd(file: try TestSpecs.file(TestSpecs.small(input: "{channels: 3, height: 13, width: 11}"), overriding: extra), withLoss: true)
         let training = try Differentiate.run(try #require(result.graph))
-        let source = try TrainingCodeGenerator.generate(training, plan: PlanMemory.run(training.graph))
+        let source = try TrainingCodeGenerator.generate(training, plan: PlanMemory.run(training.graph, layout: Target.host.layout), target: .host)
         try compileAndRun(source.c, header: source.header, headerName: "train.h", driver: Self.trainingDriver, expecting: "loss")
     }
 
@@ -103,8 +103,8 @@ import TestSupport
     func generatedCIsCleanUnderSanitizers(_ extra: String) throws {
         let result = Pipeline.frontEnd(file: try TestSpecs.file(TestSpecs.small(input: "{channels: 3, height: 13, width: 11}"), overriding: extra))
         let graph = try #require(result.graph)
-        let program = try Pipeline.inferenceProgram(graph)
-        let source = try CodeGenerator.generate(graph: program.graph, plan: program.plan)
+        let program = try Pipeline.inferenceProgram(graph, layout: Target.host.layout)
+        let source = try CodeGenerator.generate(graph: program.graph, plan: program.plan, target: .host)
         try compileAndRun(source.c, header: source.header, headerName: "model.h", driver: Self.driver, expecting: "checksum")
     }
 }

@@ -2,6 +2,9 @@
  * 10 kernels for 4 layers; feature maps are NCHWc (8-channel blocks). */
 #include "model.h"
 
+/* Vectors of 8 floats: 8 lanes, 16 vector registers. */
+#define RC_LANES 8
+
 /* resnetc forward kernels: vector helpers and the generic kernel bodies of inference (and of the
  * training step's forward pass). Each generated kernel is a thin function that calls one of these
  * with its shapes as compile-time constants, so the C compiler specialises, unrolls and vectorises
@@ -22,44 +25,57 @@
 /* Vector-typed values only cross static functions, so no ABI depends on -mavx being set. */
 #pragma GCC diagnostic ignored "-Wpsabi"
 
-/* Eight float32 lanes: one pixel of one channel block in the NCHWc layout (one AVX2 register). */
-typedef float v8f __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
+/* RC_LANES float32 lanes per vector: one pixel of one channel block in the NCHWc layout. The
+ * generated model.c sets it to the target's vector width (16 with AVX-512, 8 with AVX2, 4 for
+ * the generic target: SSE, NEON, or plain scalar code where the compiler has no vectors); every
+ * channel count is padded to whole blocks of RC_LANES. GCC and Clang lower these vector types
+ * on any architecture. */
+#ifndef RC_LANES
+#define RC_LANES 8
+#endif
+#if RC_LANES != 4 && RC_LANES != 8 && RC_LANES != 16
+#error "RC_LANES must be 4, 8 or 16"
+#endif
+typedef float vecf __attribute__((vector_size(RC_LANES * sizeof(float))));
+typedef int32_t veci __attribute__((vector_size(RC_LANES * sizeof(int32_t))));
+/* Channel blocks holding c channels, and the floats of one [RC_LANES in][RC_LANES out] weight block. */
+#define RC_BLOCKS(c) (((c) + RC_LANES - 1) / RC_LANES)
+#define RC_WEIGHT_BLOCK (RC_LANES * RC_LANES)
 
 #define RC_INLINE static inline __attribute__((always_inline))
 
-RC_INLINE v8f v8_load(const float *p) { v8f v; memcpy(&v, p, sizeof v); return v; }
-RC_INLINE void v8_store(float *p, v8f v) { memcpy(p, &v, sizeof v); }
-RC_INLINE v8f v8_zero(void) { v8f z = {0, 0, 0, 0, 0, 0, 0, 0}; return z; }
+RC_INLINE vecf vec_load(const float *p) { vecf v; memcpy(&v, p, sizeof v); return v; }
+RC_INLINE void vec_store(float *p, vecf v) { memcpy(p, &v, sizeof v); }
+RC_INLINE vecf vec_zero(void) { vecf z = {0}; return z; }
 /* ReLU and max keep NaN (as PyTorch does): a NaN from bad weights or inputs must reach the logits, not turn into 0. */
-RC_INLINE v8f v8_relu(v8f x) { return (v8f)((v8i)x & ~(v8i)(x < v8_zero())); }
-RC_INLINE v8f v8_max(v8f a, v8f b) { v8i keep = (v8i)(a > b) | (v8i)(a != a); return (v8f)(((v8i)a & keep) | ((v8i)b & ~keep)); }
+RC_INLINE vecf vec_relu(vecf x) { return (vecf)((veci)x & ~(veci)(x < vec_zero())); }
+RC_INLINE vecf vec_max(vecf a, vecf b) { veci keep = (veci)(a > b) | (veci)(a != a); return (vecf)(((veci)a & keep) | ((veci)b & ~keep)); }
 
 /* One input channel c of one kernel tap (kh, kw) for a register tile: OB weight vectors (one per
  * output block), each input pixel broadcast once and multiplied into all of them. */
-RC_INLINE void rc_conv_tap(v8f acc[2][16], const float *in_row, const float *w_kw, const size_t w_block, const int c,
+RC_INLINE void rc_conv_tap(vecf acc[4][16], const float *in_row, const float *w_kw, const size_t w_block, const int c,
                            const int IW, const int S, const int P, const int kw, const int ow0, const int TW, const int CHECK,
                            const int OB)
 {
-    v8f wv[2] = {v8_zero(), v8_zero()};
-#pragma GCC unroll 2
-    for (int j = 0; j < OB; j++) wv[j] = v8_load(w_kw + j * w_block + c * 8);
+    vecf wv[4] = {vec_zero(), vec_zero(), vec_zero(), vec_zero()};
+#pragma GCC unroll 4
+    for (int j = 0; j < OB; j++) wv[j] = vec_load(w_kw + j * w_block + c * RC_LANES);
 #pragma GCC unroll 16
     for (int t = 0; t < TW; t++) {
         const int iw = (ow0 + t) * S - P + kw;
         if (CHECK && (iw < 0 || iw >= IW)) continue;
-        const float x = in_row[iw * 8 + c];
-#pragma GCC unroll 2
+        const float x = in_row[iw * RC_LANES + c];
+#pragma GCC unroll 4
         for (int j = 0; j < OB; j++) acc[j][t] += wv[j] * x;
     }
 }
 
 /* Convolution, one register tile: TW output pixels (ow0 ... ow0+TW-1) of output row oh, for OB
- * blocks of eight output channels (OB <= 2: 2 x 12 accumulators fill AVX-512VL's 32 registers,
- * and each broadcast input pixel then feeds two FMAs). in_img is one image, NCHWc with ICB input
+ * blocks of RC_LANES output channels (OB <= 4, TW <= 16; the code generator sizes OB x TW to fill
+ * the register file, and each broadcast input pixel then feeds OB FMAs). in_img is one image, NCHWc with ICB input
  * blocks, the last of which holds CL real channels (the rest are zero padding, skipped: a
- * 3-channel stem does 3/8 of the padded work); w_blk holds the first output block's weights as
- * [ICB][K][K][8 inputs][8 outputs], the next block's w_block floats further. CHECK guards the
+ * 3-channel stem does 3/RC_LANES of the padded work); w_blk holds the first output block's weights as
+ * [ICB][K][K][RC_LANES inputs][RC_LANES outputs], the next block's w_block floats further. CHECK guards the
  * columns of pixels whose window may leave the image; interior tiles run without it. Rows are
  * clipped by kh range. Outputs of block j are out_block floats after block 0's. */
 RC_INLINE void rc_conv_tile(const float *in_img, const float *w_blk, const float *bias, const float *res_row, float *out_row,
@@ -67,10 +83,10 @@ RC_INLINE void rc_conv_tile(const float *in_img, const float *w_blk, const float
                             const int oh, const int ow0, const int TW, const int CHECK, const int BIAS, const int RES, const int RELU,
                             const int OB, const size_t w_block, const size_t out_block)
 {
-    v8f acc[2][16];
-#pragma GCC unroll 2
+    vecf acc[4][16];
+#pragma GCC unroll 4
     for (int j = 0; j < OB; j++) {
-        const v8f bv = BIAS ? v8_load(bias + j * 8) : v8_zero();
+        const vecf bv = BIAS ? vec_load(bias + j * RC_LANES) : vec_zero();
 #pragma GCC unroll 16
         for (int t = 0; t < 16; t++) acc[j][t] = bv;
     }
@@ -78,31 +94,31 @@ RC_INLINE void rc_conv_tile(const float *in_img, const float *w_blk, const float
     const int kh_lo = ih0 < 0 ? -ih0 : 0;
     const int kh_hi = ih0 + K > IH ? IH - ih0 : K;
     for (int icb = 0; icb < ICB; icb++) {
-        const int channels = icb == ICB - 1 ? CL : 8;
+        const int channels = icb == ICB - 1 ? CL : RC_LANES;
         for (int kh = kh_lo; kh < kh_hi; kh++) {
-            const float *in_row = in_img + ((size_t)icb * IH + (size_t)(ih0 + kh)) * IW * 8;
-            const float *w_k = w_blk + ((size_t)(icb * K + kh) * K) * 64;
+            const float *in_row = in_img + ((size_t)icb * IH + (size_t)(ih0 + kh)) * IW * RC_LANES;
+            const float *w_k = w_blk + ((size_t)(icb * K + kh) * K) * RC_WEIGHT_BLOCK;
             /* kw stays a loop: unrolled, the compiler shares broadcasts across kw and spills them.
              * So does c with two blocks (measured on Zen 4: 118 against 218 GFLOP/s unrolled). */
             for (int kw = 0; kw < K; kw++) {
                 if (OB == 1) {
 #pragma GCC unroll 8
-                    for (int c = 0; c < channels; c++) rc_conv_tap(acc, in_row, w_k + kw * 64, w_block, c, IW, S, P, kw, ow0, TW, CHECK, OB);
+                    for (int c = 0; c < channels; c++) rc_conv_tap(acc, in_row, w_k + kw * RC_WEIGHT_BLOCK, w_block, c, IW, S, P, kw, ow0, TW, CHECK, OB);
                 } else {
 #pragma GCC unroll 1
-                    for (int c = 0; c < channels; c++) rc_conv_tap(acc, in_row, w_k + kw * 64, w_block, c, IW, S, P, kw, ow0, TW, CHECK, OB);
+                    for (int c = 0; c < channels; c++) rc_conv_tap(acc, in_row, w_k + kw * RC_WEIGHT_BLOCK, w_block, c, IW, S, P, kw, ow0, TW, CHECK, OB);
                 }
             }
         }
     }
-#pragma GCC unroll 2
+#pragma GCC unroll 4
     for (int j = 0; j < OB; j++) {
 #pragma GCC unroll 16
         for (int t = 0; t < TW; t++) {
-            v8f y = acc[j][t];
-            if (RES) y += v8_load(res_row + j * out_block + (size_t)(ow0 + t) * 8);
-            if (RELU) y = v8_relu(y);
-            v8_store(out_row + j * out_block + (size_t)(ow0 + t) * 8, y);
+            vecf y = acc[j][t];
+            if (RES) y += vec_load(res_row + j * out_block + (size_t)(ow0 + t) * RC_LANES);
+            if (RELU) y = vec_relu(y);
+            vec_store(out_row + j * out_block + (size_t)(ow0 + t) * RC_LANES, y);
         }
     }
 }
@@ -118,11 +134,11 @@ RC_INLINE void rc_conv_row(const float *in, const float *w, const float *bias, c
                            const int K, const int S, const int P, const int TW0, const int TW, const int TWN,
                            const int CHECKM, const int OB, const int BIAS, const int RES, const int RELU)
 {
-    const float *in_img = in + (size_t)b * ICB * IH * IW * 8;
-    const size_t w_block = (size_t)ICB * K * K * 64, out_block = (size_t)OH * OW * 8;
+    const float *in_img = in + (size_t)b * ICB * IH * IW * RC_LANES;
+    const size_t w_block = (size_t)ICB * K * K * RC_WEIGHT_BLOCK, out_block = (size_t)OH * OW * RC_LANES;
     const float *w_blk = w + ocb * w_block;
-    const float *bias_blk = BIAS ? bias + ocb * 8 : 0;
-    const size_t row = (((size_t)b * OCB + ocb) * OH + oh) * OW * 8;
+    const float *bias_blk = BIAS ? bias + ocb * RC_LANES : 0;
+    const size_t row = (((size_t)b * OCB + ocb) * OH + oh) * OW * RC_LANES;
     const float *res_row = RES ? res + row : 0;
     float *out_row = out + row;
     rc_conv_tile(in_img, w_blk, bias_blk, res_row, out_row, ICB, CL, IH, IW, K, S, P, oh, 0, TW0, 1, BIAS, RES, RELU, OB, w_block, out_block);
@@ -136,8 +152,8 @@ RC_INLINE void rc_conv_row(const float *in, const float *w, const float *bias, c
 
 /* A convolution of n images, called by every thread of a parallel region that the generated
  * kernel opens (so its literal sizes reach the tiles): rows of OB output blocks, then, when OCB
- * is not a multiple of OB, the last block's rows, each in its own work-shared loop so both tile
- * shapes compile with literal sizes. */
+ * is not a multiple of OB, the rows of each remaining block, each in its own work-shared loop so
+ * both tile shapes compile with literal sizes. */
 RC_INLINE void rc_conv(int n, const float *in, const float *w, const float *bias, const float *res, float *out,
                        const int ICB, const int CL, const int IH, const int IW, const int OCB, const int OH, const int OW,
                        const int K, const int S, const int P, const int TW0, const int TW, const int TWN,
@@ -150,42 +166,43 @@ RC_INLINE void rc_conv(int n, const float *in, const float *w, const float *bias
                 rc_conv_row(in, w, bias, res, out, b, g * OB, oh, ICB, CL, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, OB, BIAS,
                             RES, RELU);
     if (OCB % OB) {
-#pragma omp for collapse(2) schedule(static) nowait
+#pragma omp for collapse(3) schedule(static) nowait
         for (int b = 0; b < n; b++)
-            for (int oh = 0; oh < OH; oh++)
-                rc_conv_row(in, w, bias, res, out, b, OCB - 1, oh, ICB, CL, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, 1, BIAS,
-                            RES, RELU);
+            for (int ocb = OCB - OCB % OB; ocb < OCB; ocb++)
+                for (int oh = 0; oh < OH; oh++)
+                    rc_conv_row(in, w, bias, res, out, b, ocb, oh, ICB, CL, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, 1, BIAS,
+                                RES, RELU);
     }
 }
 
-/* 1x1 stride-1 convolution as a GEMM over pixels, one register tile: OB output blocks of eight
+/* 1x1 stride-1 convolution as a GEMM over pixels, one register tile: OB output blocks of RC_LANES
  * channels x TP consecutive pixels of one image (OB <= 4, TP <= 8). Each input value is
  * broadcast once for OB weight vectors, so a 4 x 6 tile does 24 FMAs per 4 weight loads and 6
  * broadcasts, where a one-block tile does 12 per 13; and the input is read OCB/OB times, not
- * OCB. Weights are the convolution's [OCB][ICB][8 in][8 out] packing (K = 1). */
+ * OCB. Weights are the convolution's [OCB][ICB][RC_LANES in][RC_LANES out] packing (K = 1). */
 RC_INLINE void rc_conv1x1_tile(const float *in_img, const float *w, const float *bias, const float *res_img, float *out_img,
                                const int ICB, const int HW, const int ocb0, const int p0, const int OB, const int TP,
                                const int BIAS, const int RES, const int RELU)
 {
-    v8f acc[4][8];
+    vecf acc[4][8];
 #pragma GCC unroll 4
     for (int j = 0; j < OB; j++) {
-        const v8f bv = BIAS ? v8_load(bias + (ocb0 + j) * 8) : v8_zero();
+        const vecf bv = BIAS ? vec_load(bias + (ocb0 + j) * RC_LANES) : vec_zero();
 #pragma GCC unroll 8
         for (int t = 0; t < TP; t++) acc[j][t] = bv;
     }
     for (int icb = 0; icb < ICB; icb++) {
-        const float *x = in_img + ((size_t)icb * HW + p0) * 8;
-        const float *w_icb = w + ((size_t)ocb0 * ICB + icb) * 64;
-        /* c stays a loop: unrolled, GCC hoists the weight loads of all eight and spills accumulators. */
+        const float *x = in_img + ((size_t)icb * HW + p0) * RC_LANES;
+        const float *w_icb = w + ((size_t)ocb0 * ICB + icb) * RC_WEIGHT_BLOCK;
+        /* c stays a loop: unrolled, GCC hoists the weight loads of all RC_LANES and spills accumulators. */
 #pragma GCC unroll 1
-        for (int c = 0; c < 8; c++) {
-            v8f wv[4] = {v8_zero(), v8_zero(), v8_zero(), v8_zero()}; /* zeroed only to quiet -Wmaybe-uninitialized; unrolled, it costs nothing */
+        for (int c = 0; c < RC_LANES; c++) {
+            vecf wv[4] = {vec_zero(), vec_zero(), vec_zero(), vec_zero()}; /* zeroed only to quiet -Wmaybe-uninitialized; unrolled, it costs nothing */
 #pragma GCC unroll 4
-            for (int j = 0; j < OB; j++) wv[j] = v8_load(w_icb + (size_t)j * ICB * 64 + c * 8);
+            for (int j = 0; j < OB; j++) wv[j] = vec_load(w_icb + (size_t)j * ICB * RC_WEIGHT_BLOCK + c * RC_LANES);
 #pragma GCC unroll 8
             for (int t = 0; t < TP; t++) {
-                const float xv = x[t * 8 + c];
+                const float xv = x[t * RC_LANES + c];
 #pragma GCC unroll 4
                 for (int j = 0; j < OB; j++) acc[j][t] += wv[j] * xv;
             }
@@ -195,11 +212,11 @@ RC_INLINE void rc_conv1x1_tile(const float *in_img, const float *w, const float 
     for (int j = 0; j < OB; j++) {
 #pragma GCC unroll 8
         for (int t = 0; t < TP; t++) {
-            const size_t at = ((size_t)(ocb0 + j) * HW + p0 + t) * 8;
-            v8f y = acc[j][t];
-            if (RES) y += v8_load(res_img + at);
-            if (RELU) y = v8_relu(y);
-            v8_store(out_img + at, y);
+            const size_t at = ((size_t)(ocb0 + j) * HW + p0 + t) * RC_LANES;
+            vecf y = acc[j][t];
+            if (RES) y += vec_load(res_img + at);
+            if (RELU) y = vec_relu(y);
+            vec_store(out_img + at, y);
         }
     }
 }
@@ -215,7 +232,7 @@ RC_INLINE void rc_conv1x1(int n, const float *in, const float *w, const float *b
                           const int BIAS, const int RES, const int RELU)
 {
     const int groups = OCB / OB, tiles = HW / TP, OBR = OCB % OB, TPR = HW % TP;
-    const size_t in_image = (size_t)ICB * HW * 8, out_image = (size_t)OCB * HW * 8;
+    const size_t in_image = (size_t)ICB * HW * RC_LANES, out_image = (size_t)OCB * HW * RC_LANES;
 #define RC_CONV1X1_TILE(ocb0, p0, ob, tp)                                                                                          \
     rc_conv1x1_tile(in + b * in_image, w, bias, RES ? res + b * out_image : 0, out + b * out_image, ICB, HW, ocb0, p0, ob, tp, BIAS, \
                     RES, RELU)
@@ -243,14 +260,14 @@ RC_INLINE void rc_conv1x1(int n, const float *in, const float *w, const float *b
 /* NCHW (C channels, as the caller passes images) to NCHWc with the channels padded by zeros. */
 RC_INLINE void rc_input_block(int n, const float *src, float *out, const int C, const int H, const int W)
 {
-    const int CB = (C + 7) / 8;
+    const int CB = RC_BLOCKS(C);
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < n; b++)
         for (int cb = 0; cb < CB; cb++)
             for (int p = 0; p < H * W; p++)
-                for (int l = 0; l < 8; l++) {
-                    const int c = cb * 8 + l;
-                    out[(((size_t)b * CB + cb) * H * W + p) * 8 + l] = c < C ? src[((size_t)b * C + c) * H * W + p] : 0.0f;
+                for (int l = 0; l < RC_LANES; l++) {
+                    const int c = cb * RC_LANES + l;
+                    out[(((size_t)b * CB + cb) * H * W + p) * RC_LANES + l] = c < C ? src[((size_t)b * C + c) * H * W + p] : 0.0f;
                 }
 }
 
@@ -258,17 +275,17 @@ RC_INLINE void rc_input_block(int n, const float *src, float *out, const int C, 
 RC_INLINE void rc_shortcut_pad(int n, const float *in, float *out, const int C, const int IH, const int IW,
                                const int OC, const int OH, const int OW, const int S)
 {
-    const int ICB = (C + 7) / 8, OCB = (OC + 7) / 8;
+    const int ICB = RC_BLOCKS(C), OCB = RC_BLOCKS(OC);
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < n; b++)
         for (int ocb = 0; ocb < OCB; ocb++)
             for (int oh = 0; oh < OH; oh++)
                 for (int ow = 0; ow < OW; ow++) {
-                    float *o = out + ((((size_t)b * OCB + ocb) * OH + oh) * OW + ow) * 8;
+                    float *o = out + ((((size_t)b * OCB + ocb) * OH + oh) * OW + ow) * RC_LANES;
                     if (ocb < ICB) {
-                        v8_store(o, v8_load(in + ((((size_t)b * ICB + ocb) * IH + oh * S) * IW + ow * S) * 8));
+                        vec_store(o, vec_load(in + ((((size_t)b * ICB + ocb) * IH + oh * S) * IW + ow * S) * RC_LANES));
                     } else {
-                        v8_store(o, v8_zero());
+                        vec_store(o, vec_zero());
                     }
                 }
 }
@@ -282,30 +299,30 @@ RC_INLINE void rc_max_pool(int n, const float *in, float *out, const int CB, con
         for (int cb = 0; cb < CB; cb++)
             for (int oh = 0; oh < OH; oh++)
                 for (int ow = 0; ow < OW; ow++) {
-                    v8f best = v8_zero() - INFINITY;
+                    vecf best = vec_zero() - INFINITY;
                     for (int kh = 0; kh < K; kh++) {
                         const int ih = oh * S - P + kh;
                         if (ih < 0 || ih >= IH) continue;
                         for (int kw = 0; kw < K; kw++) {
                             const int iw = ow * S - P + kw;
                             if (iw < 0 || iw >= IW) continue;
-                            best = v8_max(best, v8_load(in + ((((size_t)b * CB + cb) * IH + ih) * IW + iw) * 8));
+                            best = vec_max(best, vec_load(in + ((((size_t)b * CB + cb) * IH + ih) * IW + iw) * RC_LANES));
                         }
                     }
-                    v8_store(out + ((((size_t)b * CB + cb) * OH + oh) * OW + ow) * 8, best);
+                    vec_store(out + ((((size_t)b * CB + cb) * OH + oh) * OW + ow) * RC_LANES, best);
                 }
 }
 
 /* Global average pool: NCHWc to dense NxC (padding channels dropped). */
 RC_INLINE void rc_global_avg_pool(int n, const float *in, float *out, const int C, const int HW)
 {
-    const int CB = (C + 7) / 8;
+    const int CB = RC_BLOCKS(C);
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < n; b++)
         for (int cb = 0; cb < CB; cb++) {
-            v8f sum = v8_zero();
-            for (int p = 0; p < HW; p++) sum += v8_load(in + (((size_t)b * CB + cb) * HW + p) * 8);
-            for (int l = 0; l < 8 && cb * 8 + l < C; l++) out[(size_t)b * C + cb * 8 + l] = sum[l] / (float)HW;
+            vecf sum = vec_zero();
+            for (int p = 0; p < HW; p++) sum += vec_load(in + (((size_t)b * CB + cb) * HW + p) * RC_LANES);
+            for (int l = 0; l < RC_LANES && cb * RC_LANES + l < C; l++) out[(size_t)b * C + cb * RC_LANES + l] = sum[l] / (float)HW;
         }
 }
 
@@ -328,15 +345,15 @@ RC_INLINE void rc_batch_norm(int n, const float *in, const float *gamma, const f
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < n; b++)
         for (int cb = 0; cb < CB; cb++) {
-            v8f scale, shift;
-            for (int l = 0; l < 8; l++) {
-                const int c = cb * 8 + l;
+            vecf scale, shift;
+            for (int l = 0; l < RC_LANES; l++) {
+                const int c = cb * RC_LANES + l;
                 scale[l] = gamma[c] / sqrtf(var[c] + EPS);
                 shift[l] = beta[c] - mean[c] * scale[l];
             }
             for (int p = 0; p < HW; p++) {
-                const size_t i = (((size_t)b * CB + cb) * HW + p) * 8;
-                v8_store(out + i, v8_load(in + i) * scale + shift);
+                const size_t i = (((size_t)b * CB + cb) * HW + p) * RC_LANES;
+                vec_store(out + i, vec_load(in + i) * scale + shift);
             }
         }
 }
@@ -384,27 +401,27 @@ __attribute__((noinline, unused)) static void rc_fold_bn_bias(float *dst, const 
     }
 }
 
-/* O x I x K x K (PyTorch) to [O/8][I/8][K][K][8 in][8 out], zero-padded: the layout rc_conv_tile
- * reads; transposed, [..][8 out][8 in], the layout the input gradient of training reads. */
+/* O x I x K x K (PyTorch) to [O/L][I/L][K][K][L in][L out] (L = RC_LANES), zero-padded: the layout rc_conv_tile
+ * reads; transposed, [..][L out][L in], the layout the input gradient of training reads. */
 __attribute__((noinline, unused)) static void rc_pack_conv_weight(float *dst, const float *src, int O, int I, int K, int transposed)
 {
-    const int OCB = (O + 7) / 8, ICB = (I + 7) / 8;
+    const int OCB = RC_BLOCKS(O), ICB = RC_BLOCKS(I);
     for (int ocb = 0; ocb < OCB; ocb++)
         for (int icb = 0; icb < ICB; icb++)
             for (int kh = 0; kh < K; kh++)
                 for (int kw = 0; kw < K; kw++)
-                    for (int il = 0; il < 8; il++)
-                        for (int ol = 0; ol < 8; ol++) {
-                            const int o = ocb * 8 + ol, i = icb * 8 + il;
-                            const size_t block = ((((size_t)ocb * ICB + icb) * K + kh) * K + kw) * 64;
-                            dst[block + (transposed ? ol * 8 + il : il * 8 + ol)] = (o < O && i < I) ? src[(((size_t)o * I + i) * K + kh) * K + kw] : 0.0f;
+                    for (int il = 0; il < RC_LANES; il++)
+                        for (int ol = 0; ol < RC_LANES; ol++) {
+                            const int o = ocb * RC_LANES + ol, i = icb * RC_LANES + il;
+                            const size_t block = ((((size_t)ocb * ICB + icb) * K + kh) * K + kw) * RC_WEIGHT_BLOCK;
+                            dst[block + (transposed ? ol * RC_LANES + il : il * RC_LANES + ol)] = (o < O && i < I) ? src[(((size_t)o * I + i) * K + kh) * K + kw] : 0.0f;
                         }
 }
 
-/* A per-channel vector padded with zeros to whole blocks of eight. */
+/* A per-channel vector padded with zeros to whole blocks of RC_LANES. */
 __attribute__((noinline, unused)) static void rc_pack_vector(float *dst, const float *src, int C)
 {
-    const int padded = (C + 7) / 8 * 8;
+    const int padded = RC_BLOCKS(C) * RC_LANES;
     for (int c = 0; c < padded; c++) dst[c] = c < C ? src[c] : 0.0f;
 }
 
@@ -423,34 +440,34 @@ __attribute__((noinline)) static void input_block_c3x12x12(int n, const float *s
     rc_input_block(n, src, out, 3, 12, 12);
 }
 
-/* conv2d_bias_relu_c3x12x12_o8x12x12_k3s1p1: Nx3x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 padding 1; row tiles 12 + 1... + 0 pixels x 1 output block */
+/* conv2d_bias_relu_c3x12x12_o8x12x12_k3s1p1: Nx3x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 padding 1; row tiles 6 + 1... + 6 pixels x 2 output blocks */
 __attribute__((noinline)) static void conv2d_bias_relu_c3x12x12_o8x12x12_k3s1p1(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 1, CL = 3, IH = 12, IW = 12, OCB = 1, OH = 12, OW = 12, K = 3, S = 1, P = 1, TW0 = 12, TW = 1, TWN = 0, CHECKM = 0, OB = 1, BIAS = 1, RES = 0, RELU = 1 };
+    enum { ICB = 1, CL = 3, IH = 12, IW = 12, OCB = 1, OH = 12, OW = 12, K = 3, S = 1, P = 1, TW0 = 6, TW = 1, TWN = 6, CHECKM = 0, OB = 2, BIAS = 1, RES = 0, RELU = 1 };
 #pragma omp parallel
     rc_conv(n, in, w, bias, res, out, ICB, CL, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, OB, BIAS, RES, RELU);
 }
 
-/* conv2d_bias_relu_c8x12x12_o8x12x12_k3s1p1: Nx8x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 padding 1; row tiles 12 + 1... + 0 pixels x 1 output block */
+/* conv2d_bias_relu_c8x12x12_o8x12x12_k3s1p1: Nx8x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 padding 1; row tiles 6 + 1... + 6 pixels x 2 output blocks */
 __attribute__((noinline)) static void conv2d_bias_relu_c8x12x12_o8x12x12_k3s1p1(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 1, CL = 8, IH = 12, IW = 12, OCB = 1, OH = 12, OW = 12, K = 3, S = 1, P = 1, TW0 = 12, TW = 1, TWN = 0, CHECKM = 0, OB = 1, BIAS = 1, RES = 0, RELU = 1 };
+    enum { ICB = 1, CL = 8, IH = 12, IW = 12, OCB = 1, OH = 12, OW = 12, K = 3, S = 1, P = 1, TW0 = 6, TW = 1, TWN = 6, CHECKM = 0, OB = 2, BIAS = 1, RES = 0, RELU = 1 };
 #pragma omp parallel
     rc_conv(n, in, w, bias, res, out, ICB, CL, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, OB, BIAS, RES, RELU);
 }
 
-/* conv2d_bias_add_relu_c8x12x12_o8x12x12_k3s1p1: Nx8x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 padding 1; row tiles 12 + 1... + 0 pixels x 1 output block */
+/* conv2d_bias_add_relu_c8x12x12_o8x12x12_k3s1p1: Nx8x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 padding 1; row tiles 6 + 1... + 6 pixels x 2 output blocks */
 __attribute__((noinline)) static void conv2d_bias_add_relu_c8x12x12_o8x12x12_k3s1p1(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 1, CL = 8, IH = 12, IW = 12, OCB = 1, OH = 12, OW = 12, K = 3, S = 1, P = 1, TW0 = 12, TW = 1, TWN = 0, CHECKM = 0, OB = 1, BIAS = 1, RES = 1, RELU = 1 };
+    enum { ICB = 1, CL = 8, IH = 12, IW = 12, OCB = 1, OH = 12, OW = 12, K = 3, S = 1, P = 1, TW0 = 6, TW = 1, TWN = 6, CHECKM = 0, OB = 2, BIAS = 1, RES = 1, RELU = 1 };
 #pragma omp parallel
     rc_conv(n, in, w, bias, res, out, ICB, CL, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, OB, BIAS, RES, RELU);
 }
 
-/* conv2d_bias_relu_c8x12x12_o16x6x6_k3s2p1: Nx8x12x12 f32 -> Nx16x6x6 f32, 3x3 stride 2 padding 1; row tiles 6 + 1... + 0 pixels x 1 output block */
+/* conv2d_bias_relu_c8x12x12_o16x6x6_k3s2p1: Nx8x12x12 f32 -> Nx16x6x6 f32, 3x3 stride 2 padding 1; row tiles 6 + 1... + 0 pixels x 2 output blocks */
 __attribute__((noinline)) static void conv2d_bias_relu_c8x12x12_o16x6x6_k3s2p1(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 1, CL = 8, IH = 12, IW = 12, OCB = 2, OH = 6, OW = 6, K = 3, S = 2, P = 1, TW0 = 6, TW = 1, TWN = 0, CHECKM = 0, OB = 1, BIAS = 1, RES = 0, RELU = 1 };
+    enum { ICB = 1, CL = 8, IH = 12, IW = 12, OCB = 2, OH = 6, OW = 6, K = 3, S = 2, P = 1, TW0 = 6, TW = 1, TWN = 0, CHECKM = 0, OB = 2, BIAS = 1, RES = 0, RELU = 1 };
 #pragma omp parallel
     rc_conv(n, in, w, bias, res, out, ICB, CL, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, OB, BIAS, RES, RELU);
 }
@@ -461,18 +478,18 @@ __attribute__((noinline)) static void shortcut_pad_c8x12x12_o16x6x6_s2(int n, co
     rc_shortcut_pad(n, in, out, 8, 12, 12, 16, 6, 6, 2);
 }
 
-/* conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1: Nx16x6x6 f32 -> Nx16x6x6 f32, 3x3 stride 1 padding 1; row tiles 6 + 1... + 0 pixels x 1 output block */
+/* conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1: Nx16x6x6 f32 -> Nx16x6x6 f32, 3x3 stride 1 padding 1; row tiles 6 + 1... + 0 pixels x 2 output blocks */
 __attribute__((noinline)) static void conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 2, CL = 8, IH = 6, IW = 6, OCB = 2, OH = 6, OW = 6, K = 3, S = 1, P = 1, TW0 = 6, TW = 1, TWN = 0, CHECKM = 0, OB = 1, BIAS = 1, RES = 1, RELU = 1 };
+    enum { ICB = 2, CL = 8, IH = 6, IW = 6, OCB = 2, OH = 6, OW = 6, K = 3, S = 1, P = 1, TW0 = 6, TW = 1, TWN = 0, CHECKM = 0, OB = 2, BIAS = 1, RES = 1, RELU = 1 };
 #pragma omp parallel
     rc_conv(n, in, w, bias, res, out, ICB, CL, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, OB, BIAS, RES, RELU);
 }
 
-/* conv2d_bias_relu_c16x6x6_o16x6x6_k3s1p1: Nx16x6x6 f32 -> Nx16x6x6 f32, 3x3 stride 1 padding 1; row tiles 6 + 1... + 0 pixels x 1 output block */
+/* conv2d_bias_relu_c16x6x6_o16x6x6_k3s1p1: Nx16x6x6 f32 -> Nx16x6x6 f32, 3x3 stride 1 padding 1; row tiles 6 + 1... + 0 pixels x 2 output blocks */
 __attribute__((noinline)) static void conv2d_bias_relu_c16x6x6_o16x6x6_k3s1p1(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 2, CL = 8, IH = 6, IW = 6, OCB = 2, OH = 6, OW = 6, K = 3, S = 1, P = 1, TW0 = 6, TW = 1, TWN = 0, CHECKM = 0, OB = 1, BIAS = 1, RES = 0, RELU = 1 };
+    enum { ICB = 2, CL = 8, IH = 6, IW = 6, OCB = 2, OH = 6, OW = 6, K = 3, S = 1, P = 1, TW0 = 6, TW = 1, TWN = 0, CHECKM = 0, OB = 2, BIAS = 1, RES = 0, RELU = 1 };
 #pragma omp parallel
     rc_conv(n, in, w, bias, res, out, ICB, CL, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, OB, BIAS, RES, RELU);
 }
