@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what the tests need, runs the Swift tests, checks every spec in
-# specs/, resumes a killed run, tries every user error, and runs the PyTorch cross-check (which
-# skips itself when torch is not installed).
+# specs/, resumes a killed run, tries every user error, and runs the ONNX export check and the
+# PyTorch cross-check (which skip themselves when onnxruntime or torch is not installed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -85,4 +85,6 @@ print("bench'"${mode:+ $mode}"':", {k: report[k] for k in ("median_ms", "images_
 done
 # Every user mistake ends in a message, never a signal, and leaves the user's files alone.
 scripts/test_user_errors.sh .build/release/resnetc
+# The exported ONNX model gives resnetc's logits in ONNX Runtime.
+python3 scripts/test_onnx_export.py .build/release/resnetc "$work"
 python3 scripts/crosscheck_torch.py --resnetc .build/release/resnetc
