@@ -13,17 +13,18 @@ import ctypes
 import glob
 import json
 import os
-import platform
 import subprocess
 import tempfile
 
-import numpy as np
-import torch
-import torch.nn.functional as F
-from safetensors.torch import save_file
+from harness import ROOT, cpu_name, ensure_packages, fma_peak, resnetc_binary, target_lanes, timed
 
-from inference import ROOT, fma_peak, print_rates, timed
-from models import torch_model
+ensure_packages(["numpy", "torch", "torchvision", "safetensors"])
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from safetensors.torch import save_file  # noqa: E402
+
+from models import torch_model  # noqa: E402
 
 SGD = {"lr": 0.01, "momentum": 0.9, "weight_decay": 1e-4}
 
@@ -49,8 +50,9 @@ def main():
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--dataset", help="resnetc's --dataset for specs that need one (cifar10:DIR)")
-    parser.add_argument("--resnetc", default=os.path.join(ROOT, ".build/release/resnetc"))
+    parser.add_argument("--resnetc", help="resnetc binary (default: the release build, built if absent)")
     args = parser.parse_args()
+    args.resnetc = resnetc_binary(args.resnetc)
     torch.set_num_threads(args.threads)
     spec = os.path.join(ROOT, args.spec)
 
@@ -108,11 +110,14 @@ def main():
         if abs(loss[0] - torch_loss[0]) > 1e-4 * abs(torch_loss[0]):
             raise SystemExit("the first-step losses differ: not the same computation, nothing timed")
         seconds = {"resnetc": timed(run_resnetc, args.repeats), "pytorch": timed(run_torch, args.repeats)}
-        peak = fma_peak(args.threads, workdir)
+        lanes = target_lanes()
+        peak = fma_peak(args.threads, workdir, lanes)
 
-    print(f"# training step, {args.spec}, batch {args.batch}, {args.threads} threads, "
-          f"{platform.processor() or platform.machine()}, torch {torch.__version__}")
-    print_rates(seconds, args.batch, 3 * 2 * macs, peak, per="step")
+    print(f"# training step, {args.spec}, batch {args.batch}, {args.threads} threads, {cpu_name()}, torch {torch.__version__}")
+    for name, s in seconds.items():
+        print(f"{name:<8} {args.batch / s:8.1f} images/s  {s * 1000:8.2f} ms/step  resnetc is {seconds[name] / seconds['resnetc']:.2f}x")
+    gflops = 3 * 2 * macs * args.batch / seconds["resnetc"] / 1e9
+    print(f"resnetc: {gflops:.1f} GFLOP/s = {100 * gflops / peak:.0f}% of the measured {lanes}-lane FMA peak ({peak:.1f} GFLOP/s)")
 
 
 if __name__ == "__main__":
