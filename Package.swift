@@ -30,7 +30,7 @@ let package = Package(
         // Graph -> graph passes, in the order Pipeline.swift lists them.
         .target(name: "ResNetPasses", dependencies: ["ResNetSpec", "ResNetIR", "ResNetDiagnostics"]),
         // The hand-written C kernels as real .h files, embedded in the binary at build time.
-        .target(name: "ResNetKernels", resources: [.embedInCode("forward_kernels.h"), .embedInCode("backward_kernels.h"), .embedInCode("fma_peak.c")]),
+        .target(name: "ResNetKernels", resources: [.embedInCode("forward_kernels.h"), .embedInCode("winograd_kernels.h"), .embedInCode("backward_kernels.h"), .embedInCode("fma_peak.c")]),
         // Emits the fused, shape-specialised C for a planned graph: model.c and model.h.
         .target(name: "ResNetCodegen", dependencies: ["ResNetIR", "ResNetKernels"]),
         // The naive interpreter that defines every op; generated code is tested against it.

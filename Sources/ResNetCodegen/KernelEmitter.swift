@@ -17,8 +17,10 @@ public struct CodegenError: Error, CustomStringConvertible {
 /// Emits the kernel for each node kind: a wrapper that fixes the shapes of a generic body from
 /// the prelude as compile-time constants.
 enum KernelEmitter {
-    /// The kernel that computes `id` per batch, or nil for leaves and parameter-only nodes.
-    static func kernel(for id: NodeID, in graph: Graph, target: Target) throws(CodegenError) -> Kernel? {
+    /// The kernel that computes `id` per batch, or nil for leaves and parameter-only nodes;
+    /// `winograd` lets stride-1 3×3 convolutions run as Winograd F(2×2, 3×3) (their weights must
+    /// then be packed by `rc_pack_winograd_weight`).
+    static func kernel(for id: NodeID, in graph: Graph, target: Target, winograd: Bool = false) throws(CodegenError) -> Kernel? {
         let node = graph[id]
         guard node.type.batched else { return nil }
         func dims(_ operand: Int) -> [Int] { graph[node.inputs[operand]].type.dims }
@@ -34,7 +36,7 @@ enum KernelEmitter {
         case .labels, .parameter, .foldBatchNormWeight, .foldBatchNormBias:
             return nil
         case .conv2d(let conv):
-            return convolution(conv, input: dims(0), output: out, comment: shapeComment, target: target)
+            return convolution(conv, input: dims(0), output: out, comment: shapeComment, target: target, winograd: winograd && usesWinograd(conv))
         case .shortcutPad(let stride, _):
             let i = dims(0)
             return wrapper(name: "shortcut_pad_c\(i[0])x\(i[1])x\(i[2])_o\(out[0])x\(out[1])x\(out[2])_s\(stride)",
@@ -93,11 +95,18 @@ enum KernelEmitter {
         return (first, middle, last, middleCount > 0 && (first < left || outputWidth - last > right))
     }
 
-    static func convolution(_ conv: Convolution, input: [Int], output: [Int], comment: String, target: Target) -> Kernel {
+    /// Whether inference runs `conv` as Winograd F(2×2, 3×3): every 3×3 stride-1 padding-1
+    /// convolution, where it measured 1.3–1.9× faster than the direct kernel on Zen 4 from 7×7
+    /// maps of 512 channels to 32×32 maps of 16 (2.25× fewer multiply-adds, plus transforms).
+    static func usesWinograd(_ conv: Convolution) -> Bool {
+        conv.kernel == 3 && conv.stride == 1 && conv.padding == 1
+    }
+
+    static func convolution(_ conv: Convolution, input: [Int], output: [Int], comment: String, target: Target, winograd: Bool = false) -> Kernel {
         let e = conv.epilogue
         func blocks(_ channels: Int) -> Int { target.layout.blocks(channels) }
         let (k, s, p) = (conv.kernel, conv.stride, conv.padding)
-        let name = "\(e.mnemonic)_c\(input[0])x\(input[1])x\(input[2])_o\(output[0])x\(output[1])x\(output[2])_k\(k)s\(s)p\(p)"
+        let name = "\(e.mnemonic)_c\(input[0])x\(input[1])x\(input[2])_o\(output[0])x\(output[1])x\(output[2])_k\(k)s\(s)p\(p)\(winograd ? "_winograd" : "")"
         let epilogue: KeyValuePairs = ["BIAS": e.bias ? 1 : 0, "RES": e.residual ? 1 : 0, "RELU": e.relu ? 1 : 0]
         /// The kernel with its sizes as an enum of literals, and `loop` calling a body with them (`SIZES`).
         func sized(_ constants: KeyValuePairs<String, Int>, _ detail: String, _ loop: String) -> Kernel {
@@ -106,6 +115,14 @@ enum KernelEmitter {
                            parameters: ["const float *in", "const float *w", "const float *bias", "const float *res"],
                            body: "enum { \(all.map { "\($0.key) = \($0.value)" }.joined(separator: ", ")) };\n"
                                + loop.replacingOccurrences(of: "SIZES", with: all.map(\.key).joined(separator: ", ")))
+        }
+        if winograd {
+            let tile = target.pointwiseTile
+            return sized(["ICB": blocks(input[0]), "OCB": blocks(output[0]), "H": output[1], "W": output[2], "OB": tile.blocks, "TP": tile.pixels],
+                         "3x3 stride 1 as Winograd F(2x2, 3x3); GEMM tile \(tile.blocks) blocks x \(tile.pixels) tiles", """
+                #pragma omp parallel
+                    rc_winograd(n, in, w, bias, res, out, SIZES);
+                """)
         }
         if k == 1, s == 1, p == 0 {
             let tile = target.pointwiseTile

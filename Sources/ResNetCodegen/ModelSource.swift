@@ -85,14 +85,18 @@ public enum CodeGenerator {
         // Packed slots: each weight a kernel reads, in the layout that kernel wants.
         var packed: [String: Int] = [:]
         var packedCount = 0
-        func packedSlot(_ id: NodeID, convWeight: Bool) -> String {
+        func packedSlot(_ id: NodeID, convWeight: Bool, winograd: Bool = false) -> String {
             let type = graph[id].type
-            let key = "\(id.index)\(convWeight ? "c" : "v")"
+            let key = "\(id.index)\(winograd ? "w" : convWeight ? "c" : "v")"
             if let offset = packed[key] { return "P(\(offset))" }
             let offset = packedCount
             packed[key] = offset
             let floats: Int
-            if convWeight {
+            if winograd {
+                let (o, i) = (type.dims[0], type.dims[1])
+                floats = 16 * target.layout.paddedChannels(o) * target.layout.paddedChannels(i)
+                packLines.append("    rc_pack_winograd_weight(packed + \(offset), \(source(id)), \(o), \(i)); /* \(CText.comment(graph[id].name)) */")
+            } else if convWeight {
                 let (o, i, k) = (type.dims[0], type.dims[1], type.dims[2])
                 floats = target.layout.paddedChannels(o) * target.layout.paddedChannels(i) * k * k
                 packLines.append("    rc_pack_conv_weight(packed + \(offset), \(source(id)), \(o), \(i), \(k), 0); /* \(CText.comment(graph[id].name)) */")
@@ -113,7 +117,7 @@ public enum CodeGenerator {
         var forward: [String] = []
         func buffer(_ id: NodeID) -> String { "BUF(\(plan.buffers[id]!.offset))" }
         for id in graph.ids {
-            guard let kernel = try KernelEmitter.kernel(for: id, in: graph, target: target) else { continue }
+            guard let kernel = try KernelEmitter.kernel(for: id, in: graph, target: target, winograd: true) else { continue }
             if kernelUses[kernel.name] == nil { kernels.append(kernel) }
             kernelUses[kernel.name, default: 0] += 1
             let node = graph[id]
@@ -122,7 +126,7 @@ public enum CodeGenerator {
             case .input:
                 arguments = ["input"]
             case .conv2d(let conv):
-                arguments = [buffer(node.inputs[0]), packedSlot(node.inputs[1], convWeight: true),
+                arguments = [buffer(node.inputs[0]), packedSlot(node.inputs[1], convWeight: true, winograd: KernelEmitter.usesWinograd(conv)),
                              conv.epilogue.bias ? packedSlot(node.inputs[2], convWeight: false) : "0",
                              conv.epilogue.residual ? buffer(node.inputs.last!) : "0"]
             default:
@@ -145,6 +149,7 @@ public enum CodeGenerator {
             #define RC_LANES \(target.lanes)
 
             \(KernelSources.forward)
+            \(KernelSources.winograd)
             /* Kernels: one per distinct op and shape. */
 
             \(kernels.map(\.definition).joined(separator: "\n"))

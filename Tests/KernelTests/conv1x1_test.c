@@ -27,10 +27,5 @@ int main(void)
         {1, 3, 5, 5, 8, 1, 1, 0, 1, 0, 0},       /* padded input channels */
     };
     const int shapes[][2] = {{4, 6}, {2, 6}, {4, 8}, {3, 5}, {1, 1}};
-    int passed = 0, failed = 0;
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++)
-            run_case(cases[i], shapes[k][0], shapes[k][1]) ? passed++ : failed++;
-    printf("%d passed, %d failed at %d lanes\n", passed, failed, RC_LANES);
-    return failed ? 1 : 0;
+    return run_every_tile(cases, sizeof cases / sizeof cases[0], shapes, sizeof shapes / sizeof shapes[0], run_case);
 }

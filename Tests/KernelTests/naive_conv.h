@@ -95,4 +95,16 @@ static void conv_data_free(conv_data *d)
     free(d->x); free(d->w); free(d->bias); free(d->r); free(d->expected); free(d->xb); free(d->rb); free(d->yb); free(d->wb);
 }
 
+/* Runs a GEMM-tiled kernel's test `run` on every case with every register tile shape
+ * (blocks, pixels), prints "N passed, M failed at L lanes", and returns the exit status. */
+static int run_every_tile(const conv_case *cases, size_t case_count, const int (*shapes)[2], size_t shape_count,
+                          int (*run)(conv_case, int, int))
+{
+    int passed = 0, failed = 0;
+    for (size_t i = 0; i < case_count; i++)
+        for (size_t k = 0; k < shape_count; k++) run(cases[i], shapes[k][0], shapes[k][1]) ? passed++ : failed++;
+    printf("%d passed, %d failed at %d lanes\n", passed, failed, RC_LANES);
+    return failed ? 1 : 0;
+}
+
 #endif /* NAIVE_CONV_H */

@@ -432,6 +432,178 @@ __attribute__((noinline, unused)) static void rc_pack_dense(float *dst, const fl
 
 #endif /* RC_FORWARD_KERNELS_H */
 
+/* resnetc Winograd kernels: stride-1, padding-1 3x3 convolutions as F(2x2, 3x3) (Lavin and Gray,
+ * "Fast Algorithms for Convolutional Neural Networks", 2015). Each 2x2 block of output pixels
+ * comes from a 4x4 input tile: V = B^T d B, M = U . V summed over input channels for each of the
+ * 16 positions (U = G g G^T, the weights transformed once when packed), Y = A^T M A. That is 16
+ * multiply-adds per input/output channel pair per 4 outputs where direct convolution does 36:
+ * 2.25 times fewer. The 16 products are GEMMs run by the 1x1 kernel's register tiles.
+ * Include forward_kernels.h first. */
+#ifndef RC_WINOGRAD_KERNELS_H
+#define RC_WINOGRAD_KERNELS_H
+
+#include <stdio.h>
+
+/* 4x4 transform positions. */
+#define RC_WINOGRAD_POSITIONS 16
+
+/* Scratch per thread for one chunk of tiles, in floats: the 16 transformed input matrices
+ * [16][ICB][P][RC_LANES] and the 16 products [16][OCB][P][RC_LANES]. */
+RC_INLINE size_t rc_winograd_scratch_floats(const int ICB, const int OCB, const long P)
+{
+    return (size_t)RC_WINOGRAD_POSITIONS * (size_t)(ICB + OCB) * (size_t)P * RC_LANES;
+}
+
+/* Input transform of tile (ty, tx) of one image for every input block: the 4x4 window at rows
+ * 2ty-1 ... 2ty+2 and columns 2tx-1 ... 2tx+2 (zero outside the image), V = B^T d B with
+ * B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], stored at v[(xi * ICB + icb) * P + p]. */
+RC_INLINE void rc_winograd_input_tile(const float *in_img, float *v, const int ICB, const int H, const int W, const int ty, const int tx,
+                                      const long p, const long P)
+{
+    for (int icb = 0; icb < ICB; icb++) {
+        const float *plane = in_img + (size_t)icb * H * W * RC_LANES;
+        vecf d[4][4];
+        for (int r = 0; r < 4; r++) {
+            const int ih = 2 * ty - 1 + r;
+            for (int c = 0; c < 4; c++) {
+                const int iw = 2 * tx - 1 + c;
+                d[r][c] = (ih >= 0 && ih < H && iw >= 0 && iw < W) ? vec_load(plane + ((size_t)ih * W + iw) * RC_LANES) : vec_zero();
+            }
+        }
+        vecf t[4][4]; /* B^T d: combine rows */
+        for (int c = 0; c < 4; c++) {
+            t[0][c] = d[0][c] - d[2][c];
+            t[1][c] = d[1][c] + d[2][c];
+            t[2][c] = d[2][c] - d[1][c];
+            t[3][c] = d[1][c] - d[3][c];
+        }
+        for (int r = 0; r < 4; r++) { /* (B^T d) B: combine columns */
+            const vecf row[4] = {t[r][0] - t[r][2], t[r][1] + t[r][2], t[r][2] - t[r][1], t[r][1] - t[r][3]};
+            for (int c = 0; c < 4; c++) vec_store(v + (((size_t)(r * 4 + c) * ICB + icb) * P + p) * RC_LANES, row[c]);
+        }
+    }
+}
+
+/* Output transform of tile (ty, tx) for every output block: Y = A^T M A with
+ * A^T = [1 1 1 0; 0 1 -1 -1], then bias, residual and ReLU, stored where inside the image. */
+RC_INLINE void rc_winograd_output_tile(const float *m, const float *bias, const float *res_img, float *out_img, const int OCB, const int H,
+                                       const int W, const int ty, const int tx, const long p, const long P, const int BIAS, const int RES,
+                                       const int RELU)
+{
+    for (int ocb = 0; ocb < OCB; ocb++) {
+        vecf s[4][4];
+        for (int xi = 0; xi < RC_WINOGRAD_POSITIONS; xi++) s[xi / 4][xi % 4] = vec_load(m + (((size_t)xi * OCB + ocb) * P + p) * RC_LANES);
+        vecf t[2][4]; /* A^T M */
+        for (int c = 0; c < 4; c++) {
+            t[0][c] = s[0][c] + s[1][c] + s[2][c];
+            t[1][c] = s[1][c] - s[2][c] - s[3][c];
+        }
+        const vecf b = BIAS ? vec_load(bias + ocb * RC_LANES) : vec_zero();
+        for (int r = 0; r < 2; r++) {
+            const int oh = 2 * ty + r;
+            if (oh >= H) break;
+            const vecf y[2] = {t[r][0] + t[r][1] + t[r][2] + b, t[r][1] - t[r][2] - t[r][3] + b};
+            for (int c = 0; c < 2; c++) {
+                const int ow = 2 * tx + c;
+                if (ow >= W) break;
+                const size_t at = (((size_t)ocb * H + oh) * W + ow) * RC_LANES;
+                vecf out = y[c];
+                if (RES) out += vec_load(res_img + at);
+                if (RELU) out = vec_relu(out);
+                vec_store(out_img + at, out);
+            }
+        }
+    }
+}
+
+/* A stride-1, padding-1 3x3 convolution of n images (H x W, the same in and out), called by every
+ * thread of a parallel region the generated kernel opens. The 2x2 tiles of all images form one
+ * list, cut into chunks of P tiles (a multiple of TP; V and M of a chunk fit in about 512 KiB, and
+ * there are at least two chunks per thread where the tiles allow). A thread takes a chunk and
+ * does all of it in its own scratch: input transform, the 16 GEMMs with OB x TP register tiles
+ * (rc_conv1x1_tile over the chunk's tiles as pixels), output transform; so no barrier is needed.
+ * u is the packed transformed weight: 16 matrices [OCB][ICB][RC_LANES in][RC_LANES out]. */
+RC_INLINE void rc_winograd(int n, const float *in, const float *u, const float *bias, const float *res, float *out,
+                           const int ICB, const int OCB, const int H, const int W, const int OB, const int TP,
+                           const int BIAS, const int RES, const int RELU)
+{
+    const int TY = (H + 1) / 2, TX = (W + 1) / 2;
+    const long per_image = (long)TY * TX, tiles = (long)n * per_image;
+#ifdef _OPENMP
+    const long threads = omp_get_num_threads();
+#else
+    const long threads = 1;
+#endif
+    const long fits = 131072 / ((long)RC_WINOGRAD_POSITIONS * (ICB + OCB) * RC_LANES);
+    const long balanced = (tiles + 2 * threads - 1) / (2 * threads);
+    long P = (fits < balanced ? fits : balanced) / TP * TP;
+    if (P < TP) P = TP;
+    const long chunks = (tiles + P - 1) / P;
+    const size_t in_image = (size_t)ICB * H * W * RC_LANES, out_image = (size_t)OCB * H * W * RC_LANES;
+    const size_t u_matrix = (size_t)OCB * ICB * RC_WEIGHT_BLOCK;
+    float *v = aligned_alloc(64, rc_winograd_scratch_floats(ICB, OCB, P) * sizeof(float));
+    if (!v) {
+        fprintf(stderr, "resnetc: out of memory for Winograd scratch (%zu bytes)\n", rc_winograd_scratch_floats(ICB, OCB, P) * sizeof(float));
+        abort();
+    }
+    float *m = v + (size_t)RC_WINOGRAD_POSITIONS * ICB * P * RC_LANES;
+    const int groups = OCB / OB, OBR = OCB % OB;
+#pragma omp for schedule(dynamic) nowait
+    for (long chunk = 0; chunk < chunks; chunk++) {
+        const long first = chunk * P, count = tiles - first < P ? tiles - first : P;
+        const long padded = (count + TP - 1) / TP * TP;
+        for (long p = 0; p < count; p++) {
+            const long t = first + p, b = t / per_image, r = t % per_image;
+            rc_winograd_input_tile(in + b * in_image, v, ICB, H, W, (int)(r / TX), (int)(r % TX), p, P);
+        }
+        /* Tiles past the end of the list (up to a whole register tile) are zero: products computed, never stored. */
+        for (int xi = 0; xi < RC_WINOGRAD_POSITIONS; xi++)
+            for (int icb = 0; icb < ICB; icb++)
+                memset(v + (((size_t)xi * ICB + icb) * P + count) * RC_LANES, 0, (size_t)(padded - count) * RC_LANES * sizeof(float));
+        for (int xi = 0; xi < RC_WINOGRAD_POSITIONS; xi++) {
+            const float *v_xi = v + (size_t)xi * ICB * P * RC_LANES, *u_xi = u + xi * u_matrix;
+            float *m_xi = m + (size_t)xi * OCB * P * RC_LANES;
+            for (int g = 0; g < groups; g++)
+                for (long p0 = 0; p0 < padded; p0 += TP) rc_conv1x1_tile(v_xi, u_xi, 0, 0, m_xi, ICB, (int)P, g * OB, (int)p0, OB, TP, 0, 0, 0);
+            if (OBR > 0)
+                for (long p0 = 0; p0 < padded; p0 += TP)
+                    rc_conv1x1_tile(v_xi, u_xi, 0, 0, m_xi, ICB, (int)P, groups * OB, (int)p0, OBR, TP, 0, 0, 0);
+        }
+        for (long p = 0; p < count; p++) {
+            const long t = first + p, b = t / per_image, r = t % per_image;
+            rc_winograd_output_tile(m, bias, RES ? res + b * out_image : 0, out + b * out_image, OCB, H, W, (int)(r / TX), (int)(r % TX), p, P,
+                                    BIAS, RES, RELU);
+        }
+    }
+    free(v);
+}
+
+/* O x I x 3 x 3 (PyTorch) to the 16 transformed matrices U = G g G^T,
+ * G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], each packed [O/L][I/L][L in][L out] (L = RC_LANES)
+ * with zero padding, as rc_winograd reads them. Computed in double. */
+__attribute__((noinline, unused)) static void rc_pack_winograd_weight(float *dst, const float *src, int O, int I)
+{
+    const int OCB = RC_BLOCKS(O), ICB = RC_BLOCKS(I);
+    const size_t matrix = (size_t)OCB * ICB * RC_WEIGHT_BLOCK;
+    const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    memset(dst, 0, RC_WINOGRAD_POSITIONS * matrix * sizeof(float));
+    for (int o = 0; o < O; o++)
+        for (int i = 0; i < I; i++) {
+            const float *g = src + ((size_t)o * I + i) * 9;
+            double gg[4][3]; /* G g */
+            for (int r = 0; r < 4; r++)
+                for (int c = 0; c < 3; c++) gg[r][c] = G[r][0] * g[c] + G[r][1] * g[3 + c] + G[r][2] * g[6 + c];
+            for (int r = 0; r < 4; r++)
+                for (int c = 0; c < 4; c++) {
+                    const double value = gg[r][0] * G[c][0] + gg[r][1] * G[c][1] + gg[r][2] * G[c][2];
+                    const size_t block = ((size_t)(o / RC_LANES) * ICB + i / RC_LANES) * RC_WEIGHT_BLOCK;
+                    dst[(size_t)(r * 4 + c) * matrix + block + (size_t)(i % RC_LANES) * RC_LANES + o % RC_LANES] = (float)value;
+                }
+        }
+}
+
+#endif /* RC_WINOGRAD_KERNELS_H */
+
 /* Kernels: one per distinct op and shape. */
 
 /* input_block_c3x12x12: NCHW -> NCHWc: Nx3x12x12 f32 */
@@ -440,28 +612,28 @@ __attribute__((noinline)) static void input_block_c3x12x12(int n, const float *s
     rc_input_block(n, src, out, 3, 12, 12);
 }
 
-/* conv2d_bias_relu_c3x12x12_o8x12x12_k3s1p1: Nx3x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 padding 1; row tiles 6 + 1... + 6 pixels x 2 output blocks */
-__attribute__((noinline)) static void conv2d_bias_relu_c3x12x12_o8x12x12_k3s1p1(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
+/* conv2d_bias_relu_c3x12x12_o8x12x12_k3s1p1_winograd: Nx3x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 as Winograd F(2x2, 3x3); GEMM tile 2 blocks x 6 tiles */
+__attribute__((noinline)) static void conv2d_bias_relu_c3x12x12_o8x12x12_k3s1p1_winograd(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 1, CL = 3, IH = 12, IW = 12, OCB = 1, OH = 12, OW = 12, K = 3, S = 1, P = 1, TW0 = 6, TW = 1, TWN = 6, CHECKM = 0, OB = 2, BIAS = 1, RES = 0, RELU = 1 };
+    enum { ICB = 1, OCB = 1, H = 12, W = 12, OB = 2, TP = 6, BIAS = 1, RES = 0, RELU = 1 };
 #pragma omp parallel
-    rc_conv(n, in, w, bias, res, out, ICB, CL, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, OB, BIAS, RES, RELU);
+    rc_winograd(n, in, w, bias, res, out, ICB, OCB, H, W, OB, TP, BIAS, RES, RELU);
 }
 
-/* conv2d_bias_relu_c8x12x12_o8x12x12_k3s1p1: Nx8x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 padding 1; row tiles 6 + 1... + 6 pixels x 2 output blocks */
-__attribute__((noinline)) static void conv2d_bias_relu_c8x12x12_o8x12x12_k3s1p1(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
+/* conv2d_bias_relu_c8x12x12_o8x12x12_k3s1p1_winograd: Nx8x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 as Winograd F(2x2, 3x3); GEMM tile 2 blocks x 6 tiles */
+__attribute__((noinline)) static void conv2d_bias_relu_c8x12x12_o8x12x12_k3s1p1_winograd(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 1, CL = 8, IH = 12, IW = 12, OCB = 1, OH = 12, OW = 12, K = 3, S = 1, P = 1, TW0 = 6, TW = 1, TWN = 6, CHECKM = 0, OB = 2, BIAS = 1, RES = 0, RELU = 1 };
+    enum { ICB = 1, OCB = 1, H = 12, W = 12, OB = 2, TP = 6, BIAS = 1, RES = 0, RELU = 1 };
 #pragma omp parallel
-    rc_conv(n, in, w, bias, res, out, ICB, CL, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, OB, BIAS, RES, RELU);
+    rc_winograd(n, in, w, bias, res, out, ICB, OCB, H, W, OB, TP, BIAS, RES, RELU);
 }
 
-/* conv2d_bias_add_relu_c8x12x12_o8x12x12_k3s1p1: Nx8x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 padding 1; row tiles 6 + 1... + 6 pixels x 2 output blocks */
-__attribute__((noinline)) static void conv2d_bias_add_relu_c8x12x12_o8x12x12_k3s1p1(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
+/* conv2d_bias_add_relu_c8x12x12_o8x12x12_k3s1p1_winograd: Nx8x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 as Winograd F(2x2, 3x3); GEMM tile 2 blocks x 6 tiles */
+__attribute__((noinline)) static void conv2d_bias_add_relu_c8x12x12_o8x12x12_k3s1p1_winograd(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 1, CL = 8, IH = 12, IW = 12, OCB = 1, OH = 12, OW = 12, K = 3, S = 1, P = 1, TW0 = 6, TW = 1, TWN = 6, CHECKM = 0, OB = 2, BIAS = 1, RES = 1, RELU = 1 };
+    enum { ICB = 1, OCB = 1, H = 12, W = 12, OB = 2, TP = 6, BIAS = 1, RES = 1, RELU = 1 };
 #pragma omp parallel
-    rc_conv(n, in, w, bias, res, out, ICB, CL, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, OB, BIAS, RES, RELU);
+    rc_winograd(n, in, w, bias, res, out, ICB, OCB, H, W, OB, TP, BIAS, RES, RELU);
 }
 
 /* conv2d_bias_relu_c8x12x12_o16x6x6_k3s2p1: Nx8x12x12 f32 -> Nx16x6x6 f32, 3x3 stride 2 padding 1; row tiles 6 + 1... + 0 pixels x 2 output blocks */
@@ -478,20 +650,20 @@ __attribute__((noinline)) static void shortcut_pad_c8x12x12_o16x6x6_s2(int n, co
     rc_shortcut_pad(n, in, out, 8, 12, 12, 16, 6, 6, 2);
 }
 
-/* conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1: Nx16x6x6 f32 -> Nx16x6x6 f32, 3x3 stride 1 padding 1; row tiles 6 + 1... + 0 pixels x 2 output blocks */
-__attribute__((noinline)) static void conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
+/* conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1_winograd: Nx16x6x6 f32 -> Nx16x6x6 f32, 3x3 stride 1 as Winograd F(2x2, 3x3); GEMM tile 2 blocks x 6 tiles */
+__attribute__((noinline)) static void conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1_winograd(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 2, CL = 8, IH = 6, IW = 6, OCB = 2, OH = 6, OW = 6, K = 3, S = 1, P = 1, TW0 = 6, TW = 1, TWN = 0, CHECKM = 0, OB = 2, BIAS = 1, RES = 1, RELU = 1 };
+    enum { ICB = 2, OCB = 2, H = 6, W = 6, OB = 2, TP = 6, BIAS = 1, RES = 1, RELU = 1 };
 #pragma omp parallel
-    rc_conv(n, in, w, bias, res, out, ICB, CL, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, OB, BIAS, RES, RELU);
+    rc_winograd(n, in, w, bias, res, out, ICB, OCB, H, W, OB, TP, BIAS, RES, RELU);
 }
 
-/* conv2d_bias_relu_c16x6x6_o16x6x6_k3s1p1: Nx16x6x6 f32 -> Nx16x6x6 f32, 3x3 stride 1 padding 1; row tiles 6 + 1... + 0 pixels x 2 output blocks */
-__attribute__((noinline)) static void conv2d_bias_relu_c16x6x6_o16x6x6_k3s1p1(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
+/* conv2d_bias_relu_c16x6x6_o16x6x6_k3s1p1_winograd: Nx16x6x6 f32 -> Nx16x6x6 f32, 3x3 stride 1 as Winograd F(2x2, 3x3); GEMM tile 2 blocks x 6 tiles */
+__attribute__((noinline)) static void conv2d_bias_relu_c16x6x6_o16x6x6_k3s1p1_winograd(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 2, CL = 8, IH = 6, IW = 6, OCB = 2, OH = 6, OW = 6, K = 3, S = 1, P = 1, TW0 = 6, TW = 1, TWN = 0, CHECKM = 0, OB = 2, BIAS = 1, RES = 0, RELU = 1 };
+    enum { ICB = 2, OCB = 2, H = 6, W = 6, OB = 2, TP = 6, BIAS = 1, RES = 0, RELU = 1 };
 #pragma omp parallel
-    rc_conv(n, in, w, bias, res, out, ICB, CL, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, OB, BIAS, RES, RELU);
+    rc_winograd(n, in, w, bias, res, out, ICB, OCB, H, W, OB, TP, BIAS, RES, RELU);
 }
 
 /* global_avg_pool_c16x6x6: Nx16x6x6 f32 -> Nx16 f32 */
@@ -554,22 +726,22 @@ __attribute__((noinline)) static void rc_pack_part0(const float *raw, float *pac
     rc_fold_bn_weight(scratch + 7200, raw + 7416, raw + 9720, raw + 9736, 16, 144, 1e-05f);
     /* %56 = fold_bn_bias(%51, %54, %55, %52) "layer2.1.bn2.folded_bias": 16 f32 -> 16 f32 */
     rc_fold_bn_bias(scratch + 9504, raw + 9720, raw + 9752, raw + 9768, raw + 9736, 16, 1e-05f);
-    rc_pack_conv_weight(packed + 0, scratch + 0, 8, 3, 3, 0); /* conv1.weight+bn1 */
-    rc_pack_vector(packed + 576, scratch + 216, 8); /* bn1.folded_bias */
-    rc_pack_conv_weight(packed + 592, scratch + 224, 8, 8, 3, 0); /* layer1.0.conv1.weight+layer1.0.bn1 */
-    rc_pack_vector(packed + 1168, scratch + 800, 8); /* layer1.0.bn1.folded_bias */
-    rc_pack_conv_weight(packed + 1184, scratch + 808, 8, 8, 3, 0); /* layer1.0.conv2.weight+layer1.0.bn2 */
-    rc_pack_vector(packed + 1760, scratch + 1384, 8); /* layer1.0.bn2.folded_bias */
-    rc_pack_conv_weight(packed + 1776, scratch + 1392, 16, 8, 3, 0); /* layer2.0.conv1.weight+layer2.0.bn1 */
-    rc_pack_vector(packed + 2928, scratch + 2544, 16); /* layer2.0.bn1.folded_bias */
-    rc_pack_conv_weight(packed + 2944, scratch + 2560, 16, 16, 3, 0); /* layer2.0.conv2.weight+layer2.0.bn2 */
-    rc_pack_vector(packed + 5248, scratch + 4864, 16); /* layer2.0.bn2.folded_bias */
-    rc_pack_conv_weight(packed + 5264, scratch + 4880, 16, 16, 3, 0); /* layer2.1.conv1.weight+layer2.1.bn1 */
-    rc_pack_vector(packed + 7568, scratch + 7184, 16); /* layer2.1.bn1.folded_bias */
-    rc_pack_conv_weight(packed + 7584, scratch + 7200, 16, 16, 3, 0); /* layer2.1.conv2.weight+layer2.1.bn2 */
-    rc_pack_vector(packed + 9888, scratch + 9504, 16); /* layer2.1.bn2.folded_bias */
-    rc_pack_dense(packed + 9904, raw + 9784, 80L); /* fc.weight */
-    rc_pack_vector(packed + 9984, raw + 9864, 5); /* fc.bias */
+    rc_pack_winograd_weight(packed + 0, scratch + 0, 8, 3); /* conv1.weight+bn1 */
+    rc_pack_vector(packed + 1024, scratch + 216, 8); /* bn1.folded_bias */
+    rc_pack_winograd_weight(packed + 1040, scratch + 224, 8, 8); /* layer1.0.conv1.weight+layer1.0.bn1 */
+    rc_pack_vector(packed + 2064, scratch + 800, 8); /* layer1.0.bn1.folded_bias */
+    rc_pack_winograd_weight(packed + 2080, scratch + 808, 8, 8); /* layer1.0.conv2.weight+layer1.0.bn2 */
+    rc_pack_vector(packed + 3104, scratch + 1384, 8); /* layer1.0.bn2.folded_bias */
+    rc_pack_conv_weight(packed + 3120, scratch + 1392, 16, 8, 3, 0); /* layer2.0.conv1.weight+layer2.0.bn1 */
+    rc_pack_vector(packed + 4272, scratch + 2544, 16); /* layer2.0.bn1.folded_bias */
+    rc_pack_winograd_weight(packed + 4288, scratch + 2560, 16, 16); /* layer2.0.conv2.weight+layer2.0.bn2 */
+    rc_pack_vector(packed + 8384, scratch + 4864, 16); /* layer2.0.bn2.folded_bias */
+    rc_pack_winograd_weight(packed + 8400, scratch + 4880, 16, 16); /* layer2.1.conv1.weight+layer2.1.bn1 */
+    rc_pack_vector(packed + 12496, scratch + 7184, 16); /* layer2.1.bn1.folded_bias */
+    rc_pack_winograd_weight(packed + 12512, scratch + 7200, 16, 16); /* layer2.1.conv2.weight+layer2.1.bn2 */
+    rc_pack_vector(packed + 16608, scratch + 9504, 16); /* layer2.1.bn2.folded_bias */
+    rc_pack_dense(packed + 16624, raw + 9784, 80L); /* fc.weight */
+    rc_pack_vector(packed + 16704, raw + 9864, 5); /* fc.bias */
 }
 
 int rc_pack(const float *raw, float *packed)
@@ -617,25 +789,25 @@ __attribute__((noinline)) static void rc_forward_part0(rc_model *m, int n, const
     /* %0 = input "input": Nx3x12x12 f32 */
     input_block_c3x12x12(n, input, BUF(0));
     /* %8 = conv2d_bias_relu(%0, %4, %7) "conv1": Nx3x12x12 f32 -> Nx8x12x12 f32 */
-    conv2d_bias_relu_c3x12x12_o8x12x12_k3s1p1(n, BUF(0), P(0), P(576), 0, BUF(4608));
+    conv2d_bias_relu_c3x12x12_o8x12x12_k3s1p1_winograd(n, BUF(0), P(0), P(1024), 0, BUF(4608));
     /* %16 = conv2d_bias_relu(%8, %12, %15) "layer1.0.conv1": Nx8x12x12 f32 -> Nx8x12x12 f32 */
-    conv2d_bias_relu_c8x12x12_o8x12x12_k3s1p1(n, BUF(4608), P(592), P(1168), 0, BUF(0));
+    conv2d_bias_relu_c8x12x12_o8x12x12_k3s1p1_winograd(n, BUF(4608), P(1040), P(2064), 0, BUF(0));
     /* %24 = conv2d_bias_add_relu(%16, %20, %23, %8) "layer1.0.conv2": Nx8x12x12 f32 -> Nx8x12x12 f32 */
-    conv2d_bias_add_relu_c8x12x12_o8x12x12_k3s1p1(n, BUF(0), P(1184), P(1760), BUF(4608), BUF(4608));
+    conv2d_bias_add_relu_c8x12x12_o8x12x12_k3s1p1_winograd(n, BUF(0), P(2080), P(3104), BUF(4608), BUF(4608));
     /* %32 = conv2d_bias_relu(%24, %28, %31) "layer2.0.conv1": Nx8x12x12 f32 -> Nx16x6x6 f32 */
-    conv2d_bias_relu_c8x12x12_o16x6x6_k3s2p1(n, BUF(4608), P(1776), P(2928), 0, BUF(0));
+    conv2d_bias_relu_c8x12x12_o16x6x6_k3s2p1(n, BUF(4608), P(3120), P(4272), 0, BUF(0));
     /* %40 = shortcut_pad(%24) "layer2.0.shortcut": Nx8x12x12 f32 -> Nx16x6x6 f32 */
     shortcut_pad_c8x12x12_o16x6x6_s2(n, BUF(4608), BUF(2304));
     /* %41 = conv2d_bias_add_relu(%32, %36, %39, %40) "layer2.0.conv2": Nx16x6x6 f32 -> Nx16x6x6 f32 */
-    conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1(n, BUF(0), P(2944), P(5248), BUF(2304), BUF(2304));
+    conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1_winograd(n, BUF(0), P(4288), P(8384), BUF(2304), BUF(2304));
     /* %49 = conv2d_bias_relu(%41, %45, %48) "layer2.1.conv1": Nx16x6x6 f32 -> Nx16x6x6 f32 */
-    conv2d_bias_relu_c16x6x6_o16x6x6_k3s1p1(n, BUF(2304), P(5264), P(7568), 0, BUF(0));
+    conv2d_bias_relu_c16x6x6_o16x6x6_k3s1p1_winograd(n, BUF(2304), P(8400), P(12496), 0, BUF(0));
     /* %57 = conv2d_bias_add_relu(%49, %53, %56, %41) "layer2.1.conv2": Nx16x6x6 f32 -> Nx16x6x6 f32 */
-    conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1(n, BUF(0), P(7584), P(9888), BUF(2304), BUF(2304));
+    conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1_winograd(n, BUF(0), P(12512), P(16608), BUF(2304), BUF(2304));
     /* %58 = global_avg_pool(%57) "avgpool": Nx16x6x6 f32 -> Nx16 f32 */
     global_avg_pool_c16x6x6(n, BUF(2304), BUF(0));
     /* %61 = linear(%58, %59, %60) "fc": Nx16 f32 -> Nx5 f32 */
-    linear_f16_o5(n, BUF(0), P(9904), P(9984), BUF(64));
+    linear_f16_o5(n, BUF(0), P(16624), P(16704), BUF(64));
 }
 
 int rc_forward(rc_model *m, int n, const float *input, float *output)

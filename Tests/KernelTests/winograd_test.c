@@ -1,0 +1,37 @@
+/* The Winograd F(2x2, 3x3) convolution (rc_winograd in winograd_kernels.h, weights packed by
+ * rc_pack_winograd_weight) against a naive 3x3 stride-1 convolution, on its own: even and odd
+ * map sizes (tiles cut by the right and bottom edges), maps wide enough for many chunks, batch 1
+ * and 3 (chunks that span images), channel counts that are not whole blocks, every GEMM tile
+ * shape the code generator picks and ones with remainders, and each epilogue.
+ * Build: cc -O2 -march=native [-DRC_LANES=4|8|16] -fopenmp -I Sources/ResNetKernels Tests/KernelTests/winograd_test.c -lm
+ * Prints one line per case and "N passed, M failed at L lanes"; exits 1 on any failure. */
+#include "naive_conv.h"
+#include "winograd_kernels.h"
+
+static int run_case(conv_case t, int ob, int tp)
+{
+    conv_data d = conv_data_make(t);
+    float *u = calloc((size_t)RC_WINOGRAD_POSITIONS * d.ocb * d.icb * RC_WEIGHT_BLOCK, sizeof(float));
+    rc_pack_winograd_weight(u, d.w, t.oc, t.ic);
+#pragma omp parallel
+    rc_winograd(t.n, d.xb, u, d.bias, d.rb, d.yb, d.icb, d.ocb, t.ih, t.iw, ob, tp, t.bias, t.res, t.relu);
+    const double worst = conv_data_worst_error(t, &d);
+    const int ok = worst <= 1e-5;
+    printf("%s winograd n=%d %dx%dx%d -> %d channels, tile %d blocks x %d pixels: worst relative error %.2g\n", ok ? "ok  " : "FAIL", t.n,
+           t.ic, t.ih, t.iw, t.oc, ob, tp, worst);
+    free(u);
+    conv_data_free(&d);
+    return ok;
+}
+
+int main(void)
+{
+    const conv_case cases[] = {
+        {1, 64, 56, 56, 64, 3, 1, 1, 1, 1, 1},  /* a ResNet layer: many chunks, residual + ReLU */
+        {3, 20, 13, 33, 40, 3, 1, 1, 1, 0, 1},  /* odd sizes, chunks across images, partial blocks */
+        {2, 16, 32, 32, 16, 3, 1, 1, 0, 0, 0},  /* CIFAR's first stage, no epilogue */
+        {1, 3, 7, 5, 8, 3, 1, 1, 1, 1, 0},      /* 3 input channels, a tiny map */
+    };
+    const int shapes[][2] = {{4, 6}, {2, 6}, {3, 5}, {1, 1}};
+    return run_every_tile(cases, sizeof cases / sizeof cases[0], shapes, sizeof shapes / sizeof shapes[0], run_case);
+}
