@@ -319,14 +319,20 @@ RC_INLINE void rc_global_avg_pool(int n, const float *in, float *out, const int 
         }
 }
 
-/* Fully connected: out[b][o] = bias[o] + sum_f w[o][f]*x[b][f]. */
+/* Fully connected: out[b][o] = bias[o] + sum_f w[o][f]*x[b][f], each dot product in RC_LANES
+ * partial sums (a scalar float sum is one dependency chain that the compiler may not reorder). */
 RC_INLINE void rc_linear(int n, const float *x, const float *w, const float *bias, float *out, const int F, const int O)
 {
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < n; b++)
         for (int o = 0; o < O; o++) {
+            const float *xb = x + (size_t)b * F, *wo = w + (size_t)o * F;
+            vecf partial = vec_zero();
+            int f = 0;
+            for (; f + RC_LANES <= F; f += RC_LANES) partial += vec_load(wo + f) * vec_load(xb + f);
             float sum = 0.0f;
-            for (int f = 0; f < F; f++) sum += w[(size_t)o * F + f] * x[(size_t)b * F + f];
+            for (int l = 0; l < RC_LANES; l++) sum += partial[l];
+            for (; f < F; f++) sum += wo[f] * xb[f];
             out[(size_t)b * O + o] = sum + bias[o];
         }
 }

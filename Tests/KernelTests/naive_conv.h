@@ -97,7 +97,7 @@ static void conv_data_free(conv_data *d)
 
 /* Runs a GEMM-tiled kernel's test `run` on every case with every register tile shape
  * (blocks, pixels), prints "N passed, M failed at L lanes", and returns the exit status. */
-static int run_every_tile(const conv_case *cases, size_t case_count, const int (*shapes)[2], size_t shape_count,
+__attribute__((unused)) static int run_every_tile(const conv_case *cases, size_t case_count, const int (*shapes)[2], size_t shape_count,
                           int (*run)(conv_case, int, int))
 {
     int passed = 0, failed = 0;
