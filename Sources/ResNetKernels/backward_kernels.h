@@ -5,6 +5,8 @@
 #ifndef RC_BACKWARD_KERNELS_H
 #define RC_BACKWARD_KERNELS_H
 
+#include <stdio.h>
+
 /* ---- Training kernels ---- */
 
 /* A batch norm's batch statistics, saved by the forward pass for the running averages and the
@@ -323,56 +325,83 @@ __attribute__((noinline, unused)) static void rc_conv_backward_input(int n, cons
                 }
 }
 
+/* One (output block, input block) pair's share of a convolution's weight gradient from images
+ * b0 ... b1-1, added into total[K*K][RC_LANES in][RC_LANES out]: vectors run over the outputs;
+ * images are the outer loop, so one image's planes stay in cache while all K*K taps read them.
+ * Each image's sum is taken in float, the sum over images in double: a weight gradient is a small
+ * difference of many large terms, and one long float sum lost ~1% of it. */
+RC_INLINE void rc_conv_weight_gradient_pair(const float *gy, const float *x, double *total, const int ocb, const int icb, const int b0,
+                                            const int b1, const int OCB, const int ICB, const int IH, const int IW, const int OH,
+                                            const int OW, const int K, const int S, const int P)
+{
+    for (int b = b0; b < b1; b++) {
+        const float *g_img = gy + ((size_t)b * OCB + ocb) * OH * OW * RC_LANES;
+        const float *x_img = x + ((size_t)b * ICB + icb) * IH * IW * RC_LANES;
+        for (int kh = 0; kh < K; kh++)
+            for (int kw = 0; kw < K; kw++) {
+                /* Output columns whose input column ow * S - P + kw lies inside the image
+                 * (none when even ow = 0 lands past it: C division would round that up). */
+                const int ow_lo = kw >= P ? 0 : (P - kw + S - 1) / S;
+                const int span = IW - 1 + P - kw;
+                const int ow_hi = span < 0 ? 0 : span / S + 1 < OW ? span / S + 1 : OW;
+                vecf acc[RC_LANES];
+                for (int l = 0; l < RC_LANES; l++) acc[l] = vec_zero();
+                for (int oh = 0; oh < OH; oh++) {
+                    const int ih = oh * S - P + kh;
+                    if (ih < 0 || ih >= IH) continue;
+                    const float *g_row = g_img + (size_t)oh * OW * RC_LANES;
+                    const float *x_row = x_img + (size_t)ih * IW * RC_LANES;
+                    for (int ow = ow_lo; ow < ow_hi; ow++) {
+                        const vecf g = vec_load(g_row + ow * RC_LANES);
+                        const float *xv = x_row + (size_t)(ow * S - P + kw) * RC_LANES;
+#pragma GCC unroll 8
+                        for (int l = 0; l < RC_LANES; l++) acc[l] += g * xv[l];
+                    }
+                }
+                double *tap = total + (size_t)(kh * K + kw) * RC_WEIGHT_BLOCK;
+                for (int il = 0; il < RC_LANES; il++)
+                    for (int ol = 0; ol < RC_LANES; ol++) tap[il * RC_LANES + ol] += acc[il][ol];
+            }
+    }
+}
+
 /* The convolution's weight gradient, straight into PyTorch's O x I x K x K layout:
- * gw[o][i][kh][kw] = sum over b, oh, ow of gy[b][o][oh][ow] * x[b][i][ih][iw]; vectors run over 8
- * outputs, one task per (output block, input block). Images are the outer loop, so one image's
- * planes stay in cache while all K*K taps read them. Each image's sum is taken in float, the sum
- * over images in double: a weight gradient is a small difference of many large terms, and one
- * long float sum lost ~1% of it. Generated kernels call this with every size a literal. */
+ * gw[o][i][kh][kw] = sum over b, oh, ow of gy[b][o][oh][ow] * x[b][i][ih][iw]. Tasks are
+ * (image slice, output block, input block); with few channel blocks (a 16-channel layer is one
+ * block at 16 lanes) the images are cut into slices so there are at least 16 tasks, whose double
+ * totals are then added slice by slice. The slicing depends on the shapes only, never on the
+ * thread count, so results do not either. Generated kernels call this with every size a literal. */
 RC_INLINE void rc_conv_backward_weight(int n, const float *gy, const float *x, float *gw, const int O, const int I, const int IH,
                                        const int IW, const int OH, const int OW, const int K, const int S, const int P)
 {
-    const int OCB = RC_BLOCKS(O), ICB = RC_BLOCKS(I);
-#pragma omp parallel for collapse(2) schedule(dynamic)
+    const int OCB = RC_BLOCKS(O), ICB = RC_BLOCKS(I), pairs = OCB * ICB;
+    const int wanted = (16 + pairs - 1) / pairs, slices = wanted < n ? wanted : n > 0 ? n : 1;
+    const size_t per_pair = (size_t)K * K * RC_WEIGHT_BLOCK;
+    double *partial = calloc((size_t)slices * pairs * per_pair, sizeof(double));
+    if (!partial) {
+        fprintf(stderr, "resnetc: out of memory for a weight gradient (%zu bytes)\n", (size_t)slices * pairs * per_pair * sizeof(double));
+        abort();
+    }
+#pragma omp parallel for collapse(3) schedule(dynamic)
+    for (int s = 0; s < slices; s++)
+        for (int ocb = 0; ocb < OCB; ocb++)
+            for (int icb = 0; icb < ICB; icb++)
+                rc_conv_weight_gradient_pair(gy, x, partial + ((size_t)s * pairs + ocb * ICB + icb) * per_pair, ocb, icb, (int)((long)s * n / slices),
+                                             (int)((long)(s + 1) * n / slices), OCB, ICB, IH, IW, OH, OW, K, S, P);
+#pragma omp parallel for collapse(2) schedule(static)
     for (int ocb = 0; ocb < OCB; ocb++)
-        for (int icb = 0; icb < ICB; icb++) {
-            double total[K * K][RC_LANES][RC_LANES];
-            memset(total, 0, sizeof total);
-            for (int b = 0; b < n; b++) {
-                const float *g_img = gy + ((size_t)b * OCB + ocb) * OH * OW * RC_LANES;
-                const float *x_img = x + ((size_t)b * ICB + icb) * IH * IW * RC_LANES;
-                for (int kh = 0; kh < K; kh++)
-                    for (int kw = 0; kw < K; kw++) {
-                        /* Output columns whose input column ow * S - P + kw lies inside the image
-                         * (none when even ow = 0 lands past it: C division would round that up). */
-                        const int ow_lo = kw >= P ? 0 : (P - kw + S - 1) / S;
-                        const int span = IW - 1 + P - kw;
-                        const int ow_hi = span < 0 ? 0 : span / S + 1 < OW ? span / S + 1 : OW;
-                        vecf acc[RC_LANES];
-                        for (int l = 0; l < RC_LANES; l++) acc[l] = vec_zero();
-                        for (int oh = 0; oh < OH; oh++) {
-                            const int ih = oh * S - P + kh;
-                            if (ih < 0 || ih >= IH) continue;
-                            const float *g_row = g_img + (size_t)oh * OW * RC_LANES;
-                            const float *x_row = x_img + (size_t)ih * IW * RC_LANES;
-                            for (int ow = ow_lo; ow < ow_hi; ow++) {
-                                const vecf g = vec_load(g_row + ow * RC_LANES);
-                                const float *xv = x_row + (size_t)(ow * S - P + kw) * RC_LANES;
-#pragma GCC unroll 8
-                                for (int l = 0; l < RC_LANES; l++) acc[l] += g * xv[l];
-                            }
-                        }
-                        for (int il = 0; il < RC_LANES; il++)
-                            for (int ol = 0; ol < RC_LANES; ol++) total[kh * K + kw][il][ol] += acc[il][ol];
-                    }
-            }
+        for (int icb = 0; icb < ICB; icb++)
             for (int t = 0; t < K * K; t++)
                 for (int il = 0; il < RC_LANES; il++)
                     for (int ol = 0; ol < RC_LANES; ol++) {
                         const int o = ocb * RC_LANES + ol, i = icb * RC_LANES + il;
-                        if (o < O && i < I) gw[((size_t)o * I + i) * K * K + t] = (float)total[t][il][ol];
+                        if (o >= O || i >= I) continue;
+                        double sum = 0;
+                        for (int s = 0; s < slices; s++)
+                            sum += partial[((size_t)s * pairs + ocb * ICB + icb) * per_pair + (size_t)t * RC_WEIGHT_BLOCK + il * RC_LANES + ol];
+                        gw[((size_t)o * I + i) * K * K + t] = (float)sum;
                     }
-        }
+    free(partial);
 }
 
 /* SGD with momentum and weight decay over the flat parameter region, tensor ranges given:
