@@ -117,7 +117,7 @@ public enum CodeGenerator {
         var forward: [String] = []
         func buffer(_ id: NodeID) -> String { "BUF(\(plan.buffers[id]!.offset))" }
         for id in graph.ids {
-            guard let kernel = try KernelEmitter.kernel(for: id, in: graph, target: target, winograd: true) else { continue }
+            guard let kernel = try KernelEmitter.kernel(for: id, in: graph, target: target, team: .callersRegion, winograd: true) else { continue }
             if kernelUses[kernel.name] == nil { kernels.append(kernel) }
             kernelUses[kernel.name, default: 0] += 1
             let node = graph[id]
@@ -209,12 +209,16 @@ public enum CodeGenerator {
             #define BUF(offset) ((float *)(m->arena + (size_t)(offset) * (size_t)m->max_batch))
             #define P(offset) (m->packed + (offset))
 
-            /* The forward pass in schedule order, in parts of at most \(Self.statementsPerFunction) kernel calls. */
+            /* The forward pass in schedule order, in parts of at most \(Self.statementsPerFunction) kernel calls, all run by
+             * every thread of one parallel region: each kernel shares out its loops and ends at a barrier. */
             \(forwardParts.definitions)
             int rc_forward(rc_model *m, int n, const float *input, float *output)
             {
                 if (!m || n < 1 || n > m->max_batch) return -1;
-            \(forwardParts.calls.map { "    \($0)(m, n, input);" }.joined(separator: "\n"))
+            #pragma omp parallel
+                {
+            \(forwardParts.calls.map { "        \($0)(m, n, input);" }.joined(separator: "\n"))
+                }
                 memcpy(output, \(buffer(output)), (size_t)n * \(outputFloats) * sizeof(float));
                 return 0;
             }

@@ -2,18 +2,21 @@ import ResNetIR
 
 /// What the generated C is for, as far as layout and kernel shapes depend on it: the vector
 /// width in floats (the NCHWc channel block, so weight packing, the memory plan and every kernel
-/// follow it) and how many vector registers the C compiler can allocate, which register tiles
-/// are sized to fill without spilling. The runtime resolves it from the compiler's own view of
+/// follow it), how many vector registers the C compiler can allocate, which register tiles are
+/// sized to fill without spilling, and the per-core L2 cache that Winograd's chunks fit in. The runtime resolves it from the compiler's own view of
 /// the machine (`CompilerTarget`), never from a name like "native".
 public struct Target: Sendable, Equatable, CustomStringConvertible {
     /// Floats per vector: 16 (AVX-512), 8 (AVX2) or 4 (generic: SSE, NEON, or scalar code).
     public var lanes: Int
     public var vectorRegisters: Int
+    /// Bytes of L2 cache per core (1 MiB unless the machine says otherwise).
+    public var l2Bytes: Int
 
-    public init(lanes: Int, vectorRegisters: Int) {
+    public init(lanes: Int, vectorRegisters: Int, l2Bytes: Int = 1 << 20) {
         precondition([4, 8, 16].contains(lanes), "the kernels are written for 4, 8 or 16 lanes")
         self.lanes = lanes
         self.vectorRegisters = vectorRegisters
+        self.l2Bytes = max(l2Bytes, 64 << 10)
     }
 
     /// AVX-512: 16 floats per zmm register, 32 registers.
@@ -27,7 +30,10 @@ public struct Target: Sendable, Equatable, CustomStringConvertible {
     /// How feature maps are stored for this target: channel blocks of one vector.
     public var layout: TensorLayout { TensorLayout(channelBlock: lanes) }
 
-    public var description: String { "\(lanes) lanes, \(vectorRegisters) vector registers" }
+    public var description: String { "\(lanes) lanes, \(vectorRegisters) vector registers, \(l2Bytes >> 10) KiB L2" }
+
+    /// Floats of scratch a Winograd chunk may use: half the L2, the rest left to weights.
+    var winogradScratchFloats: Int { l2Bytes / 2 / 4 }
 
     /// The 1x1 convolution's register tile, output blocks × pixels: accumulators plus one weight
     /// vector per block plus one broadcast fit the register file (4 × 6 + 4 + 1 = 29 of 32;

@@ -83,7 +83,7 @@ public enum TrainingCodeGenerator {
             case .parameter, .labels:
                 continue
             case .input, .shortcutPad, .maxPool, .globalAveragePool, .relu, .add, .linear, .conv2d:
-                guard node.type.batched, let kernel = try KernelEmitter.kernel(for: id, in: graph, target: target) else {
+                guard node.type.batched, let kernel = try KernelEmitter.kernel(for: id, in: graph, target: target, team: .ownRegion) else {
                     throw CodegenError(message: "\(node.name): \(node.op.mnemonic) on unbatched values is not supported in training")
                 }
                 if kernelNames.insert(kernel.name).inserted { kernels.append(kernel) }
@@ -153,7 +153,8 @@ public enum TrainingCodeGenerator {
                 let w = graph[x[1]].type.dims
                 let transpose = Convolution(outChannels: i.c, kernel: conv.kernel, stride: 1, padding: conv.kernel - 1 - conv.padding)
                 let kernel = KernelEmitter.convolution(transpose, input: [o.c, o.h, o.w], output: [i.c, i.h, i.w],
-                                                       comment: "input gradient of a \(conv.kernel)x\(conv.kernel) stride-1 convolution", target: target)
+                                                       comment: "input gradient of a \(conv.kernel)x\(conv.kernel) stride-1 convolution", target: target,
+                                                       team: .ownRegion)
                 if kernelNames.insert(kernel.name).inserted { kernels.append(kernel) }
                 packLines.append("    rc_pack_conv_weight_flipped(W(\(packedFloats)), \(try parameter(x[1])), \(w[0]), \(w[1]), \(conv.kernel)); /* \(CText.comment(graph[x[1]].name)), flipped */")
                 call = "\(kernel.name)(n, \(buffer(x[0])), W(\(packedFloats)), 0, 0, \(buffer(id)));"

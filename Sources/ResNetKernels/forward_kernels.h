@@ -250,11 +250,16 @@ RC_INLINE void rc_conv1x1(int n, const float *in, const float *w, const float *b
 #undef RC_CONV1X1_TILE
 }
 
+/* The kernels below, like the convolutions above, share out their loops among the threads of the
+ * parallel region they are called in (`omp for ... nowait`), and the caller puts a barrier after
+ * each: inference runs its whole forward pass in one region. Called outside a region, the calling
+ * thread does all the work. */
+
 /* NCHW (C channels, as the caller passes images) to NCHWc with the channels padded by zeros. */
 RC_INLINE void rc_input_block(int n, const float *src, float *out, const int C, const int H, const int W)
 {
     const int CB = RC_BLOCKS(C);
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp for collapse(2) schedule(static) nowait
     for (int b = 0; b < n; b++)
         for (int cb = 0; cb < CB; cb++)
             for (int p = 0; p < H * W; p++)
@@ -269,7 +274,7 @@ RC_INLINE void rc_shortcut_pad(int n, const float *in, float *out, const int C, 
                                const int OC, const int OH, const int OW, const int S)
 {
     const int ICB = RC_BLOCKS(C), OCB = RC_BLOCKS(OC);
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp for collapse(2) schedule(static) nowait
     for (int b = 0; b < n; b++)
         for (int ocb = 0; ocb < OCB; ocb++)
             for (int oh = 0; oh < OH; oh++)
@@ -287,7 +292,7 @@ RC_INLINE void rc_shortcut_pad(int n, const float *in, float *out, const int C, 
 RC_INLINE void rc_max_pool(int n, const float *in, float *out, const int CB, const int IH, const int IW,
                            const int OH, const int OW, const int K, const int S, const int P)
 {
-#pragma omp parallel for collapse(3) schedule(static)
+#pragma omp for collapse(3) schedule(static) nowait
     for (int b = 0; b < n; b++)
         for (int cb = 0; cb < CB; cb++)
             for (int oh = 0; oh < OH; oh++)
@@ -310,7 +315,7 @@ RC_INLINE void rc_max_pool(int n, const float *in, float *out, const int CB, con
 RC_INLINE void rc_global_avg_pool(int n, const float *in, float *out, const int C, const int HW)
 {
     const int CB = RC_BLOCKS(C);
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp for collapse(2) schedule(static) nowait
     for (int b = 0; b < n; b++)
         for (int cb = 0; cb < CB; cb++) {
             vecf sum = vec_zero();
@@ -323,7 +328,7 @@ RC_INLINE void rc_global_avg_pool(int n, const float *in, float *out, const int 
  * partial sums (a scalar float sum is one dependency chain that the compiler may not reorder). */
 RC_INLINE void rc_linear(int n, const float *x, const float *w, const float *bias, float *out, const int F, const int O)
 {
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp for collapse(2) schedule(static) nowait
     for (int b = 0; b < n; b++)
         for (int o = 0; o < O; o++) {
             const float *xb = x + (size_t)b * F, *wo = w + (size_t)o * F;
@@ -341,7 +346,7 @@ RC_INLINE void rc_linear(int n, const float *x, const float *w, const float *bia
 RC_INLINE void rc_batch_norm(int n, const float *in, const float *gamma, const float *beta, const float *mean,
                              const float *var, float *out, const int CB, const int HW, const float EPS)
 {
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp for collapse(2) schedule(static) nowait
     for (int b = 0; b < n; b++)
         for (int cb = 0; cb < CB; cb++) {
             vecf scale, shift;
@@ -360,13 +365,13 @@ RC_INLINE void rc_batch_norm(int n, const float *in, const float *gamma, const f
 /* Elementwise ReLU and add over E stored floats per image (in place is allowed). */
 RC_INLINE void rc_relu(int n, const float *in, float *out, const int E)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp for schedule(static) nowait
     for (size_t i = 0; i < (size_t)n * E; i++) out[i] = in[i] < 0.0f ? 0.0f : in[i];
 }
 
 RC_INLINE void rc_add(int n, const float *a, const float *b, float *out, const int E)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp for schedule(static) nowait
     for (size_t i = 0; i < (size_t)n * E; i++) out[i] = a[i] + b[i];
 }
 

@@ -84,13 +84,13 @@ RC_INLINE void rc_winograd_output_tile(const float *m, const float *bias, const 
 
 /* A stride-1, padding-1 3x3 convolution of n images (H x W, the same in and out), called by every
  * thread of a parallel region the generated kernel opens. The 2x2 tiles of all images form one
- * list, cut into chunks of P tiles (a multiple of TP; V and M of a chunk fit in about 512 KiB, and
- * there are at least two chunks per thread where the tiles allow). A thread takes a chunk and
+ * list, cut into chunks of P tiles (a multiple of TP; V and M of a chunk fit in SCRATCH floats,
+ * half the target's L2, and there are at least two chunks per thread where the tiles allow). A thread takes a chunk and
  * does all of it in its own scratch: input transform, the 16 GEMMs with OB x TP register tiles
  * (rc_conv1x1_tile over the chunk's tiles as pixels), output transform; so no barrier is needed.
  * u is the packed transformed weight: 16 matrices [OCB][ICB][RC_LANES in][RC_LANES out]. */
 RC_INLINE void rc_winograd(int n, const float *in, const float *u, const float *bias, const float *res, float *out,
-                           const int ICB, const int OCB, const int H, const int W, const int OB, const int TP,
+                           const int ICB, const int OCB, const int H, const int W, const int OB, const int TP, const long SCRATCH,
                            const int BIAS, const int RES, const int RELU)
 {
     const int TY = (H + 1) / 2, TX = (W + 1) / 2;
@@ -100,7 +100,7 @@ RC_INLINE void rc_winograd(int n, const float *in, const float *u, const float *
 #else
     const long threads = 1;
 #endif
-    const long fits = 131072 / ((long)RC_WINOGRAD_POSITIONS * (ICB + OCB) * RC_LANES);
+    const long fits = SCRATCH / ((long)RC_WINOGRAD_POSITIONS * (ICB + OCB) * RC_LANES);
     const long balanced = (tiles + 2 * threads - 1) / (2 * threads);
     long P = (fits < balanced ? fits : balanced) / TP * TP;
     if (P < TP) P = TP;

@@ -43,8 +43,21 @@ public struct CompilerTarget: Sendable, Equatable {
     /// registers with AVX-512 (zmm0-31) or on AArch64 (v0-31), else 16.
     public var codegen: Target {
         let registers = instructionSets.contains("avx512f") || macros.contains("#define __aarch64__ ") ? 32 : 16
-        return Target(lanes: vectorLanes, vectorRegisters: registers)
+        return Target(lanes: vectorLanes, vectorRegisters: registers, l2Bytes: Self.hostL2Bytes ?? 1 << 20)
     }
+
+    /// This machine's per-core L2 cache from sysfs (`1024K`), or nil where it cannot be read.
+    static let hostL2Bytes: Int? = {
+        let directory = "/sys/devices/system/cpu/cpu0/cache"
+        for index in 0..<8 {
+            func read(_ name: String) -> String? {
+                (try? String(contentsOfFile: "\(directory)/index\(index)/\(name)", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            guard read("level") == "2", let size = read("size"), let kib = Int(size.dropLast()), size.hasSuffix("K") else { continue }
+            return kib << 10
+        }
+        return nil
+    }()
 
     /// The extensions in `required` this CPU lacks, from /proc/cpuinfo; empty where it cannot
     /// be read (another OS), since then nothing can be checked.

@@ -14,7 +14,7 @@ static int run_case(conv_case t, int ob, int tp)
     float *u = calloc((size_t)RC_WINOGRAD_POSITIONS * d.ocb * d.icb * RC_WEIGHT_BLOCK, sizeof(float));
     rc_pack_winograd_weight(u, d.w, t.oc, t.ic);
 #pragma omp parallel
-    rc_winograd(t.n, d.xb, u, d.bias, d.rb, d.yb, d.icb, d.ocb, t.ih, t.iw, ob, tp, t.bias, t.res, t.relu);
+    rc_winograd(t.n, d.xb, u, d.bias, d.rb, d.yb, d.icb, d.ocb, t.ih, t.iw, ob, tp, 131072, t.bias, t.res, t.relu);
     const double worst = conv_data_worst_error(t, &d);
     const int ok = worst <= 1e-5;
     printf("%s winograd n=%d %dx%dx%d -> %d channels, tile %d blocks x %d pixels: worst relative error %.2g\n", ok ? "ok  " : "FAIL", t.n,

@@ -2,7 +2,7 @@
  * 10 kernels for 4 layers; feature maps are NCHWc (8-channel blocks). */
 #include "model.h"
 
-/* Vectors of 8 floats: 8 lanes, 16 vector registers. */
+/* Vectors of 8 floats: 8 lanes, 16 vector registers, 1024 KiB L2. */
 #define RC_LANES 8
 
 /* resnetc forward kernels: vector helpers and the generic kernel bodies of inference (and of the
@@ -257,11 +257,16 @@ RC_INLINE void rc_conv1x1(int n, const float *in, const float *w, const float *b
 #undef RC_CONV1X1_TILE
 }
 
+/* The kernels below, like the convolutions above, share out their loops among the threads of the
+ * parallel region they are called in (`omp for ... nowait`), and the caller puts a barrier after
+ * each: inference runs its whole forward pass in one region. Called outside a region, the calling
+ * thread does all the work. */
+
 /* NCHW (C channels, as the caller passes images) to NCHWc with the channels padded by zeros. */
 RC_INLINE void rc_input_block(int n, const float *src, float *out, const int C, const int H, const int W)
 {
     const int CB = RC_BLOCKS(C);
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp for collapse(2) schedule(static) nowait
     for (int b = 0; b < n; b++)
         for (int cb = 0; cb < CB; cb++)
             for (int p = 0; p < H * W; p++)
@@ -276,7 +281,7 @@ RC_INLINE void rc_shortcut_pad(int n, const float *in, float *out, const int C, 
                                const int OC, const int OH, const int OW, const int S)
 {
     const int ICB = RC_BLOCKS(C), OCB = RC_BLOCKS(OC);
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp for collapse(2) schedule(static) nowait
     for (int b = 0; b < n; b++)
         for (int ocb = 0; ocb < OCB; ocb++)
             for (int oh = 0; oh < OH; oh++)
@@ -294,7 +299,7 @@ RC_INLINE void rc_shortcut_pad(int n, const float *in, float *out, const int C, 
 RC_INLINE void rc_max_pool(int n, const float *in, float *out, const int CB, const int IH, const int IW,
                            const int OH, const int OW, const int K, const int S, const int P)
 {
-#pragma omp parallel for collapse(3) schedule(static)
+#pragma omp for collapse(3) schedule(static) nowait
     for (int b = 0; b < n; b++)
         for (int cb = 0; cb < CB; cb++)
             for (int oh = 0; oh < OH; oh++)
@@ -317,7 +322,7 @@ RC_INLINE void rc_max_pool(int n, const float *in, float *out, const int CB, con
 RC_INLINE void rc_global_avg_pool(int n, const float *in, float *out, const int C, const int HW)
 {
     const int CB = RC_BLOCKS(C);
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp for collapse(2) schedule(static) nowait
     for (int b = 0; b < n; b++)
         for (int cb = 0; cb < CB; cb++) {
             vecf sum = vec_zero();
@@ -330,7 +335,7 @@ RC_INLINE void rc_global_avg_pool(int n, const float *in, float *out, const int 
  * partial sums (a scalar float sum is one dependency chain that the compiler may not reorder). */
 RC_INLINE void rc_linear(int n, const float *x, const float *w, const float *bias, float *out, const int F, const int O)
 {
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp for collapse(2) schedule(static) nowait
     for (int b = 0; b < n; b++)
         for (int o = 0; o < O; o++) {
             const float *xb = x + (size_t)b * F, *wo = w + (size_t)o * F;
@@ -348,7 +353,7 @@ RC_INLINE void rc_linear(int n, const float *x, const float *w, const float *bia
 RC_INLINE void rc_batch_norm(int n, const float *in, const float *gamma, const float *beta, const float *mean,
                              const float *var, float *out, const int CB, const int HW, const float EPS)
 {
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp for collapse(2) schedule(static) nowait
     for (int b = 0; b < n; b++)
         for (int cb = 0; cb < CB; cb++) {
             vecf scale, shift;
@@ -367,13 +372,13 @@ RC_INLINE void rc_batch_norm(int n, const float *in, const float *gamma, const f
 /* Elementwise ReLU and add over E stored floats per image (in place is allowed). */
 RC_INLINE void rc_relu(int n, const float *in, float *out, const int E)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp for schedule(static) nowait
     for (size_t i = 0; i < (size_t)n * E; i++) out[i] = in[i] < 0.0f ? 0.0f : in[i];
 }
 
 RC_INLINE void rc_add(int n, const float *a, const float *b, float *out, const int E)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp for schedule(static) nowait
     for (size_t i = 0; i < (size_t)n * E; i++) out[i] = a[i] + b[i];
 }
 
@@ -524,13 +529,13 @@ RC_INLINE void rc_winograd_output_tile(const float *m, const float *bias, const 
 
 /* A stride-1, padding-1 3x3 convolution of n images (H x W, the same in and out), called by every
  * thread of a parallel region the generated kernel opens. The 2x2 tiles of all images form one
- * list, cut into chunks of P tiles (a multiple of TP; V and M of a chunk fit in about 512 KiB, and
- * there are at least two chunks per thread where the tiles allow). A thread takes a chunk and
+ * list, cut into chunks of P tiles (a multiple of TP; V and M of a chunk fit in SCRATCH floats,
+ * half the target's L2, and there are at least two chunks per thread where the tiles allow). A thread takes a chunk and
  * does all of it in its own scratch: input transform, the 16 GEMMs with OB x TP register tiles
  * (rc_conv1x1_tile over the chunk's tiles as pixels), output transform; so no barrier is needed.
  * u is the packed transformed weight: 16 matrices [OCB][ICB][RC_LANES in][RC_LANES out]. */
 RC_INLINE void rc_winograd(int n, const float *in, const float *u, const float *bias, const float *res, float *out,
-                           const int ICB, const int OCB, const int H, const int W, const int OB, const int TP,
+                           const int ICB, const int OCB, const int H, const int W, const int OB, const int TP, const long SCRATCH,
                            const int BIAS, const int RES, const int RELU)
 {
     const int TY = (H + 1) / 2, TX = (W + 1) / 2;
@@ -540,7 +545,7 @@ RC_INLINE void rc_winograd(int n, const float *in, const float *u, const float *
 #else
     const long threads = 1;
 #endif
-    const long fits = 131072 / ((long)RC_WINOGRAD_POSITIONS * (ICB + OCB) * RC_LANES);
+    const long fits = SCRATCH / ((long)RC_WINOGRAD_POSITIONS * (ICB + OCB) * RC_LANES);
     const long balanced = (tiles + 2 * threads - 1) / (2 * threads);
     long P = (fits < balanced ? fits : balanced) / TP * TP;
     if (P < TP) P = TP;
@@ -616,72 +621,76 @@ __attribute__((noinline, unused)) static void rc_pack_winograd_weight(float *dst
 __attribute__((noinline)) static void input_block_c3x12x12(int n, const float *src, float *out)
 {
     rc_input_block(n, src, out, 3, 12, 12);
+#pragma omp barrier
 }
 
 /* conv2d_bias_relu_c3x12x12_o8x12x12_k3s1p1_winograd: Nx3x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 as Winograd F(2x2, 3x3); GEMM tile 2 blocks x 6 tiles */
 __attribute__((noinline)) static void conv2d_bias_relu_c3x12x12_o8x12x12_k3s1p1_winograd(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 1, OCB = 1, H = 12, W = 12, OB = 2, TP = 6, BIAS = 1, RES = 0, RELU = 1 };
-#pragma omp parallel
-    rc_winograd(n, in, w, bias, res, out, ICB, OCB, H, W, OB, TP, BIAS, RES, RELU);
+    enum { ICB = 1, OCB = 1, H = 12, W = 12, OB = 2, TP = 6, SCRATCH = 131072, BIAS = 1, RES = 0, RELU = 1 };
+    rc_winograd(n, in, w, bias, res, out, ICB, OCB, H, W, OB, TP, SCRATCH, BIAS, RES, RELU);
+#pragma omp barrier
 }
 
 /* conv2d_bias_relu_c8x12x12_o8x12x12_k3s1p1_winograd: Nx8x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 as Winograd F(2x2, 3x3); GEMM tile 2 blocks x 6 tiles */
 __attribute__((noinline)) static void conv2d_bias_relu_c8x12x12_o8x12x12_k3s1p1_winograd(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 1, OCB = 1, H = 12, W = 12, OB = 2, TP = 6, BIAS = 1, RES = 0, RELU = 1 };
-#pragma omp parallel
-    rc_winograd(n, in, w, bias, res, out, ICB, OCB, H, W, OB, TP, BIAS, RES, RELU);
+    enum { ICB = 1, OCB = 1, H = 12, W = 12, OB = 2, TP = 6, SCRATCH = 131072, BIAS = 1, RES = 0, RELU = 1 };
+    rc_winograd(n, in, w, bias, res, out, ICB, OCB, H, W, OB, TP, SCRATCH, BIAS, RES, RELU);
+#pragma omp barrier
 }
 
 /* conv2d_bias_add_relu_c8x12x12_o8x12x12_k3s1p1_winograd: Nx8x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 as Winograd F(2x2, 3x3); GEMM tile 2 blocks x 6 tiles */
 __attribute__((noinline)) static void conv2d_bias_add_relu_c8x12x12_o8x12x12_k3s1p1_winograd(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 1, OCB = 1, H = 12, W = 12, OB = 2, TP = 6, BIAS = 1, RES = 1, RELU = 1 };
-#pragma omp parallel
-    rc_winograd(n, in, w, bias, res, out, ICB, OCB, H, W, OB, TP, BIAS, RES, RELU);
+    enum { ICB = 1, OCB = 1, H = 12, W = 12, OB = 2, TP = 6, SCRATCH = 131072, BIAS = 1, RES = 1, RELU = 1 };
+    rc_winograd(n, in, w, bias, res, out, ICB, OCB, H, W, OB, TP, SCRATCH, BIAS, RES, RELU);
+#pragma omp barrier
 }
 
 /* conv2d_bias_relu_c8x12x12_o16x6x6_k3s2p1: Nx8x12x12 f32 -> Nx16x6x6 f32, 3x3 stride 2 padding 1; row tiles 6 + 1... + 0 pixels x 2 output blocks */
 __attribute__((noinline)) static void conv2d_bias_relu_c8x12x12_o16x6x6_k3s2p1(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
     enum { ICB = 1, CL = 8, IH = 12, IW = 12, OCB = 2, OH = 6, OW = 6, K = 3, S = 2, P = 1, TW0 = 6, TW = 1, TWN = 0, CHECKM = 0, OB = 2, BIAS = 1, RES = 0, RELU = 1 };
-#pragma omp parallel
     rc_conv(n, in, w, bias, res, out, ICB, CL, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, OB, BIAS, RES, RELU);
+#pragma omp barrier
 }
 
 /* shortcut_pad_c8x12x12_o16x6x6_s2: Nx8x12x12 f32 -> Nx16x6x6 f32, option A */
 __attribute__((noinline)) static void shortcut_pad_c8x12x12_o16x6x6_s2(int n, const float *in, float *out)
 {
     rc_shortcut_pad(n, in, out, 8, 12, 12, 16, 6, 6, 2);
+#pragma omp barrier
 }
 
 /* conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1_winograd: Nx16x6x6 f32 -> Nx16x6x6 f32, 3x3 stride 1 as Winograd F(2x2, 3x3); GEMM tile 2 blocks x 6 tiles */
 __attribute__((noinline)) static void conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1_winograd(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 2, OCB = 2, H = 6, W = 6, OB = 2, TP = 6, BIAS = 1, RES = 1, RELU = 1 };
-#pragma omp parallel
-    rc_winograd(n, in, w, bias, res, out, ICB, OCB, H, W, OB, TP, BIAS, RES, RELU);
+    enum { ICB = 2, OCB = 2, H = 6, W = 6, OB = 2, TP = 6, SCRATCH = 131072, BIAS = 1, RES = 1, RELU = 1 };
+    rc_winograd(n, in, w, bias, res, out, ICB, OCB, H, W, OB, TP, SCRATCH, BIAS, RES, RELU);
+#pragma omp barrier
 }
 
 /* conv2d_bias_relu_c16x6x6_o16x6x6_k3s1p1_winograd: Nx16x6x6 f32 -> Nx16x6x6 f32, 3x3 stride 1 as Winograd F(2x2, 3x3); GEMM tile 2 blocks x 6 tiles */
 __attribute__((noinline)) static void conv2d_bias_relu_c16x6x6_o16x6x6_k3s1p1_winograd(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 2, OCB = 2, H = 6, W = 6, OB = 2, TP = 6, BIAS = 1, RES = 0, RELU = 1 };
-#pragma omp parallel
-    rc_winograd(n, in, w, bias, res, out, ICB, OCB, H, W, OB, TP, BIAS, RES, RELU);
+    enum { ICB = 2, OCB = 2, H = 6, W = 6, OB = 2, TP = 6, SCRATCH = 131072, BIAS = 1, RES = 0, RELU = 1 };
+    rc_winograd(n, in, w, bias, res, out, ICB, OCB, H, W, OB, TP, SCRATCH, BIAS, RES, RELU);
+#pragma omp barrier
 }
 
 /* global_avg_pool_c16x6x6: Nx16x6x6 f32 -> Nx16 f32 */
 __attribute__((noinline)) static void global_avg_pool_c16x6x6(int n, const float *in, float *out)
 {
     rc_global_avg_pool(n, in, out, 16, 36);
+#pragma omp barrier
 }
 
 /* linear_f16_o5: Nx16 f32 -> Nx5 f32 */
 __attribute__((noinline)) static void linear_f16_o5(int n, const float *in, const float *w, const float *bias, float *out)
 {
     rc_linear(n, in, w, bias, out, 16, 5);
+#pragma omp barrier
 }
 
 /* The model: packed weights and one arena of 9216 bytes per image. */
@@ -788,7 +797,8 @@ void rc_destroy(rc_model *m)
 #define BUF(offset) ((float *)(m->arena + (size_t)(offset) * (size_t)m->max_batch))
 #define P(offset) (m->packed + (offset))
 
-/* The forward pass in schedule order, in parts of at most 64 kernel calls. */
+/* The forward pass in schedule order, in parts of at most 64 kernel calls, all run by
+ * every thread of one parallel region: each kernel shares out its loops and ends at a barrier. */
 __attribute__((noinline)) static void rc_forward_part0(rc_model *m, int n, const float *input)
 {
     (void)m; (void)n; (void)input;
@@ -819,7 +829,10 @@ __attribute__((noinline)) static void rc_forward_part0(rc_model *m, int n, const
 int rc_forward(rc_model *m, int n, const float *input, float *output)
 {
     if (!m || n < 1 || n > m->max_batch) return -1;
-    rc_forward_part0(m, n, input);
+#pragma omp parallel
+    {
+        rc_forward_part0(m, n, input);
+    }
     memcpy(output, BUF(64), (size_t)n * 5 * sizeof(float));
     return 0;
 }
