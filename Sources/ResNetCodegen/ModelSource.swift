@@ -132,7 +132,7 @@ public enum CodeGenerator {
             default:
                 arguments = node.inputs.map { graph[$0].type.batched ? buffer($0) : packedSlot($0, convWeight: false) }
             }
-            forward.append("    /* \(CText.comment(describe(id, in: graph))) */\n    \(kernel.name)(n, \((arguments + [buffer(id)]).joined(separator: ", ")));")
+            forward.append(KernelCall(node: id, function: kernel.name, arguments: ["n"] + arguments + [buffer(id)]).statement(in: graph))
         }
         let outputFloats = graph[output].type.elementCount
         let forwardParts = chunked(forward, function: "rc_forward_part", parameters: "rc_model *m, int n, const float *input")

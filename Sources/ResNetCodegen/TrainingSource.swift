@@ -78,7 +78,7 @@ public enum TrainingCodeGenerator {
         for id in graph.ids {
             let node = graph[id]
             let x = node.inputs
-            var call: String
+            var call: KernelCall
             switch node.op {
             case .parameter, .labels:
                 continue
@@ -98,55 +98,56 @@ public enum TrainingCodeGenerator {
                 case .linear: arguments = [buffer(x[0]), try parameter(x[1]), try parameter(x[2])]
                 default: arguments = x.map(buffer)
                 }
-                call = "\(kernel.name)(n, \((arguments + [buffer(id)]).joined(separator: ", ")));"
+                call = KernelCall(node: id, function: kernel.name, arguments: ["n"] + arguments + [buffer(id)])
             case .batchNormTraining(let bn):
                 let f = fm(x[0])
                 statsWritten.insert(x[0])
-                call = "rc_bn_train(n, \(buffer(x[0])), \(try parameter(x[1])), \(try parameter(x[2])), \(buffer(id)), \(try stats(x[0])), \(f.c), \(f.h * f.w), \(bn.epsilon)f);"
+                call = KernelCall(node: id, function: "rc_bn_train", arguments: ["n", buffer(x[0]), try parameter(x[1]), try parameter(x[2]), buffer(id), try stats(x[0]), "\(f.c)", "\(f.h * f.w)", "\(bn.epsilon)f"])
             case .runningMean(let momentum), .runningVariance(let momentum):
                 guard let state = updateOf[id] else { throw CodegenError(message: "\(node.name) updates no running statistic") }
                 let f = fm(x[0])
                 let variance = node.op == .runningVariance(momentum: momentum) ? 1 : 0
-                call = "rc_bn_running(n, \(try stats(x[0])), \(try parameter(state)), \(f.c), \(f.h * f.w), \(momentum)f, \(variance));"
+                call = KernelCall(node: id, function: "rc_bn_running", arguments: ["n", try stats(x[0]), try parameter(state), "\(f.c)", "\(f.h * f.w)", "\(momentum)f", "\(variance)"])
             case .softmaxCrossEntropy:
-                call = "*loss = rc_softmax_cross_entropy(n, \(buffer(x[0])), labels, \(graph[x[0]].type.dims[0]));"
+                call = KernelCall(node: id, function: "rc_softmax_cross_entropy", arguments: ["n", buffer(x[0]), "labels", "\(graph[x[0]].type.dims[0])"], result: "*loss")
             case .softmaxCrossEntropyBackward:
-                call = "rc_softmax_cross_entropy_backward(n, \(buffer(x[0])), labels, \(buffer(id)), \(graph[x[0]].type.dims[0]));"
+                call = KernelCall(node: id, function: "rc_softmax_cross_entropy_backward", arguments: ["n", buffer(x[0]), "labels", buffer(id), "\(graph[x[0]].type.dims[0])"])
             case .linearBackwardInput:
                 let w = graph[x[1]].type.dims
-                call = "rc_linear_backward_input(n, \(buffer(x[0])), \(try parameter(x[1])), \(buffer(id)), \(w[1]), \(w[0]));"
+                call = KernelCall(node: id, function: "rc_linear_backward_input", arguments: ["n", buffer(x[0]), try parameter(x[1]), buffer(id), "\(w[1])", "\(w[0])"])
             case .linearBackwardWeight:
                 let w = node.type.dims
-                call = "rc_linear_backward_weight(n, \(buffer(x[0])), \(buffer(x[1])), \(try gradientSlot(id)), \(w[1]), \(w[0]));"
+                call = KernelCall(node: id, function: "rc_linear_backward_weight", arguments: ["n", buffer(x[0]), buffer(x[1]), try gradientSlot(id), "\(w[1])", "\(w[0])"])
             case .channelSum:
                 let d = graph[x[0]].type.dims
                 guard d.count == 1 else { throw CodegenError(message: "\(node.name): channel_sum of a feature map has no training kernel") }
-                call = "rc_channel_sum(n, \(buffer(x[0])), \(try gradientSlot(id)), \(d[0]));"
+                call = KernelCall(node: id, function: "rc_channel_sum", arguments: ["n", buffer(x[0]), try gradientSlot(id), "\(d[0])"])
             case .globalAveragePoolBackward(let h, let w):
-                call = "rc_global_avg_pool_backward(n, \(buffer(x[0])), \(buffer(id)), \(node.type.dims[0]), \(h * w));"
+                call = KernelCall(node: id, function: "rc_global_avg_pool_backward", arguments: ["n", buffer(x[0]), buffer(id), "\(node.type.dims[0])", "\(h * w)"])
             case .maxPoolBackward(let window):
                 let (i, o) = (fm(x[1]), fm(x[0]))
-                call = "rc_max_pool_backward(n, \(buffer(x[0])), \(buffer(x[1])), \(buffer(id)), \(blocks(i.c)), \(i.h), \(i.w), \(o.h), \(o.w), \(window.kernel), \(window.stride), \(window.padding));"
+                call = KernelCall(node: id, function: "rc_max_pool_backward", arguments: ["n", buffer(x[0]), buffer(x[1]), buffer(id), "\(blocks(i.c))", "\(i.h)", "\(i.w)", "\(o.h)", "\(o.w)", "\(window.kernel)", "\(window.stride)", "\(window.padding)"])
             case .reluBackward:
-                call = "rc_relu_backward(n, \(buffer(x[0])), \(buffer(x[1])), \(buffer(id)), \(storage.storedElementCount(node.type))L);"
+                call = KernelCall(node: id, function: "rc_relu_backward", arguments: ["n", buffer(x[0]), buffer(x[1]), buffer(id), "\(storage.storedElementCount(node.type))L"])
             case .shortcutPadBackward(let stride, _, _, _):
                 let (i, o) = (fm(id), fm(x[0]))
-                call = "rc_shortcut_pad_backward(n, \(buffer(x[0])), \(buffer(id)), \(i.c), \(i.h), \(i.w), \(o.c), \(o.h), \(o.w), \(stride));"
+                call = KernelCall(node: id, function: "rc_shortcut_pad_backward", arguments: ["n", buffer(x[0]), buffer(id), "\(i.c)", "\(i.h)", "\(i.w)", "\(o.c)", "\(o.h)", "\(o.w)", "\(stride)"])
             case .batchNormScaleGradient(let b):
                 // With the β gradient over the same g, both reductions are one pass.
                 let f = fm(x[1])
                 let shift = try shiftWithScale[id].map { shiftID throws(CodegenError) in try gradientSlot(shiftID) } ?? "0"
-                call = "rc_bn_backward_sums(n, \(buffer(x[0])), \(b.relu ? buffer(x[2]) : "0"), \(buffer(x[1])), \(try stats(x[1])), \(try gradientSlot(id)), \(shift), \(f.c), \(f.h * f.w));"
+                call = KernelCall(node: id, function: "rc_bn_backward_sums", arguments: ["n", buffer(x[0]), b.relu ? buffer(x[2]) : "0", buffer(x[1]), try stats(x[1]), try gradientSlot(id), shift, "\(f.c)", "\(f.h * f.w)"])
             case .batchNormShiftGradient where shiftsFused.contains(id):
                 steps.append("    /* \(CText.comment(CodeGenerator.describe(id, in: graph))): computed with the scale gradient */")
                 continue
             case .batchNormShiftGradient(let b):
                 let f = fm(x[0])
-                call = "rc_bn_backward_sums(n, \(buffer(x[0])), \(b.relu ? buffer(x[1]) : "0"), 0, 0, 0, \(try gradientSlot(id)), \(f.c), \(f.h * f.w));"
+                call = KernelCall(node: id, function: "rc_bn_backward_sums", arguments: ["n", buffer(x[0]), b.relu ? buffer(x[1]) : "0", "0", "0", "0", try gradientSlot(id), "\(f.c)", "\(f.h * f.w)"])
             case .batchNormBackward(let b):
                 let f = fm(x[1])
-                call = "rc_bn_backward(n, \(buffer(x[0])), \(b.relu ? buffer(x[5]) : "0"), \(buffer(x[1])), \(try parameter(x[2])), \(try stats(x[1])), "
-                    + "\(try gradientSlot(x[3])), \(try gradientSlot(x[4])), \(buffer(id)), \(f.c), \(f.h * f.w));"
+                call = KernelCall(node: id, function: "rc_bn_backward",
+                                  arguments: ["n", buffer(x[0]), b.relu ? buffer(x[5]) : "0", buffer(x[1]), try parameter(x[2]), try stats(x[1]),
+                                              try gradientSlot(x[3]), try gradientSlot(x[4]), buffer(id), "\(f.c)", "\(f.h * f.w)"])
             case .conv2dBackwardInput(let conv, _, _) where conv.stride == 1 && conv.kernel - 1 - conv.padding >= 0:
                 // Stride 1: a forward convolution of gy with flipped, transposed weights.
                 let (i, o) = (fm(id), fm(x[0]))
@@ -157,23 +158,23 @@ public enum TrainingCodeGenerator {
                                                        team: .ownRegion)
                 if kernelNames.insert(kernel.name).inserted { kernels.append(kernel) }
                 packLines.append("    rc_pack_conv_weight_flipped(W(\(packedFloats)), \(try parameter(x[1])), \(w[0]), \(w[1]), \(conv.kernel)); /* \(CText.comment(graph[x[1]].name)), flipped */")
-                call = "\(kernel.name)(n, \(buffer(x[0])), W(\(packedFloats)), 0, 0, \(buffer(id)));"
+                call = KernelCall(node: id, function: kernel.name, arguments: ["n", buffer(x[0]), "W(\(packedFloats))", "0", "0", buffer(id)])
                 packedFloats += (storage.paddedChannels(w[0]) * storage.paddedChannels(w[1]) * conv.kernel * conv.kernel + 15) / 16 * 16
             case .conv2dBackwardInput(let conv, _, _):
                 let (i, o) = (fm(id), fm(x[0]))
                 let w = graph[x[1]].type.dims
                 packLines.append("    rc_pack_conv_weight(W(\(packedFloats)), \(try parameter(x[1])), \(w[0]), \(w[1]), \(conv.kernel), 1); /* \(CText.comment(graph[x[1]].name)), transposed */")
-                call = "rc_conv_backward_input(n, \(buffer(x[0])), W(\(packedFloats)), \(buffer(id)), \(blocks(i.c)), \(i.h), \(i.w), \(blocks(o.c)), \(o.h), \(o.w), \(conv.kernel), \(conv.stride), \(conv.padding));"
+                call = KernelCall(node: id, function: "rc_conv_backward_input", arguments: ["n", buffer(x[0]), "W(\(packedFloats))", buffer(id), "\(blocks(i.c))", "\(i.h)", "\(i.w)", "\(blocks(o.c))", "\(o.h)", "\(o.w)", "\(conv.kernel)", "\(conv.stride)", "\(conv.padding)"])
                 packedFloats += (storage.paddedChannels(w[0]) * storage.paddedChannels(w[1]) * conv.kernel * conv.kernel + 15) / 16 * 16
             case .conv2dBackwardWeight(let conv):
                 let (i, o) = (fm(x[1]), fm(x[0]))
                 let kernel = KernelEmitter.convolutionWeightGradient(conv, input: [i.c, i.h, i.w], output: [o.c, o.h, o.w])
                 if kernelNames.insert(kernel.name).inserted { kernels.append(kernel) }
-                call = "\(kernel.name)(n, \(buffer(x[0])), \(buffer(x[1])), \(try gradientSlot(id)));"
+                call = KernelCall(node: id, function: kernel.name, arguments: ["n", buffer(x[0]), buffer(x[1]), try gradientSlot(id)])
             default:
                 throw CodegenError(message: "\(node.name): \(node.op.mnemonic) has no training kernel")
             }
-            steps.append("    /* \(CText.comment(CodeGenerator.describe(id, in: graph))) */\n    \(call)")
+            steps.append(call.statement(in: graph))
         }
 
         let classes = graph[training.logits].type.dims[0]

@@ -1,0 +1,18 @@
+import ResNetIR
+
+/// One statement of a generated pass: the C function that computes one IR node and its arguments
+/// (the batch size, arena buffers, packed weights, sizes), with `result` receiving its value when it
+/// returns one. The inference forward pass and the training step are both lists of these, printed
+/// by `statement(in:)` after a comment naming the node they compute.
+struct KernelCall {
+    let node: NodeID
+    let function: String
+    let arguments: [String]
+    var result: String? = nil
+
+    /// `/* %24 = conv2d_bias_add_relu(%16, …) "layer1.0.conv2": … */` and the call, indented.
+    func statement(in graph: Graph) -> String {
+        let call = "\(function)(\(arguments.joined(separator: ", ")));"
+        return "    /* \(CText.comment(CodeGenerator.describe(node, in: graph))) */\n    \(result.map { "\($0) = " } ?? "")\(call)"
+    }
+}
