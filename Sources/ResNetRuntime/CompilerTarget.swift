@@ -72,6 +72,6 @@ public struct CompilerTarget: Sendable, Equatable {
 extension Target {
     /// The target `compile` generates for with default flags (the host compiler's own view of
     /// this machine), for reports and tests that lay out tensors without compiling; the generic
-    /// target when no C compiler is found.
-    public static var host: Target { (try? CCompiler())?.target.codegen ?? .generic }
+    /// target when no C compiler is found. Resolved once per process: it runs the compiler.
+    public static let host: Target = (try? CCompiler())?.target.codegen ?? .generic
 }
