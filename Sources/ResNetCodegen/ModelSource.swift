@@ -85,18 +85,21 @@ public enum CodeGenerator {
         // Packed slots: each weight a kernel reads, in the layout that kernel wants.
         var packed: [String: Int] = [:]
         var packedCount = 0
-        func packedSlot(_ id: NodeID, convWeight: Bool, winograd: Bool = false) -> String {
+        /// How a kernel reads a weight: as a direct convolution's blocks, as Winograd's transformed
+        /// matrices, or as it is (per-channel vectors padded to whole blocks, matrices dense).
+        enum Packing: String { case convolution = "c", winograd = "w", plain = "v" }
+        func packedSlot(_ id: NodeID, _ packing: Packing) -> String {
             let type = graph[id].type
-            let key = "\(id.index)\(winograd ? "w" : convWeight ? "c" : "v")"
+            let key = "\(id.index)\(packing.rawValue)"
             if let offset = packed[key] { return "P(\(offset))" }
             let offset = packedCount
             packed[key] = offset
             let floats: Int
-            if winograd {
+            if packing == .winograd {
                 let (o, i) = (type.dims[0], type.dims[1])
                 floats = 16 * target.layout.paddedChannels(o) * target.layout.paddedChannels(i)
                 packLines.append("    rc_pack_winograd_weight(packed + \(offset), \(source(id)), \(o), \(i)); /* \(CText.comment(graph[id].name)) */")
-            } else if convWeight {
+            } else if packing == .convolution {
                 let (o, i, k) = (type.dims[0], type.dims[1], type.dims[2])
                 floats = target.layout.paddedChannels(o) * target.layout.paddedChannels(i) * k * k
                 packLines.append("    rc_pack_conv_weight(packed + \(offset), \(source(id)), \(o), \(i), \(k), 0); /* \(CText.comment(graph[id].name)) */")
@@ -126,11 +129,11 @@ public enum CodeGenerator {
             case .input:
                 arguments = ["input"]
             case .conv2d(let conv):
-                arguments = [buffer(node.inputs[0]), packedSlot(node.inputs[1], convWeight: true, winograd: KernelEmitter.usesWinograd(conv)),
-                             conv.epilogue.bias ? packedSlot(node.inputs[2], convWeight: false) : "0",
+                arguments = [buffer(node.inputs[0]), packedSlot(node.inputs[1], KernelEmitter.usesWinograd(conv) ? .winograd : .convolution),
+                             conv.epilogue.bias ? packedSlot(node.inputs[2], .plain) : "0",
                              conv.epilogue.residual ? buffer(node.inputs.last!) : "0"]
             default:
-                arguments = node.inputs.map { graph[$0].type.batched ? buffer($0) : packedSlot($0, convWeight: false) }
+                arguments = node.inputs.map { graph[$0].type.batched ? buffer($0) : packedSlot($0, .plain) }
             }
             forward.append(KernelCall(node: id, function: kernel.name, arguments: ["n"] + arguments + [buffer(id)]).statement(in: graph))
         }
