@@ -141,15 +141,18 @@ enum KernelEmitter {
                      "rc_conv(n, in, w, bias, res, out, SIZES);")
     }
 
-    /// The weight gradient of a convolution of `input` to `output` (C × H × W each), with its sizes as literals.
-    static func convolutionWeightGradient(_ conv: Convolution, input: [Int], output: [Int]) -> Kernel {
+    /// The weight gradient of a convolution of `input` to `output` (C × H × W each), with its sizes
+    /// as literals; `scratch` holds `RC_WEIGHT_GRADIENT_SCRATCH(O, I, K)` doubles.
+    static func convolutionWeightGradient(_ conv: Convolution, input: [Int], output: [Int], target: Target, team: ThreadTeam) -> Kernel {
         let (k, s, p) = (conv.kernel, conv.stride, conv.padding)
+        let lastBlockChannels = input[0] - (target.layout.blocks(input[0]) - 1) * target.lanes
         return wrapper(
             name: "conv2d_backward_weight_c\(input[0])x\(input[1])x\(input[2])_o\(output[0])x\(output[1])x\(output[2])_k\(k)s\(s)p\(p)",
             comment: "d weight (\(output[0])x\(input[0])x\(k)x\(k)) of a \(k)x\(k) stride \(s) padding \(p) convolution, "
                 + "(N,\(input[0]),\(input[1]),\(input[2])) -> (N,\(output[0]),\(output[1]),\(output[2]))",
-            team: .ownLoops, parameters: ["const float *gy", "const float *x"],
-            body: "rc_conv_backward_weight(n, gy, x, out, \(output[0]), \(input[0]), \(input[1]), \(input[2]), \(output[1]), \(output[2]), \(k), \(s), \(p));")
+            team: team, parameters: ["const float *gy", "const float *x", "double *scratch"],
+            body: "rc_conv_backward_weight(n, gy, x, out, scratch, \(output[0]), \(input[0]), \(lastBlockChannels), \(input[1]), \(input[2]), "
+                + "\(output[1]), \(output[2]), \(k), \(s), \(p));")
     }
 
     private static func wrapper(name: String, comment: String, team: ThreadTeam, parameters: [String], body: String) -> Kernel {
@@ -158,7 +161,6 @@ enum KernelEmitter {
         switch team {
         case .ownRegion: statements = "#pragma omp parallel\n    {\n        \(body.replacingOccurrences(of: "\n", with: "\n        "))\n    }"
         case .callersRegion: statements = "\(body.replacingOccurrences(of: "\n", with: "\n    "))\n#pragma omp barrier"
-        case .ownLoops: statements = body
         }
         return Kernel(name: name, definition: """
             /* \(name): \(CText.comment(comment)) */
@@ -180,6 +182,4 @@ enum ThreadTeam {
     /// Every thread of the caller's region runs the kernel, which ends at a barrier: inference
     /// runs its whole forward pass in one region, so no kernel pays a fork and join.
     case callersRegion
-    /// The body's loops open their own regions (the weight gradient's two passes).
-    case ownLoops
 }

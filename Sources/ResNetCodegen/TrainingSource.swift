@@ -75,6 +75,8 @@ public enum TrainingCodeGenerator {
         var packLines: [String] = []
         var packedFloats = 0
         var steps: [String] = []
+        // The weight gradients' scratch (sizes as C expressions): the trainer allocates the largest.
+        var scratchSizes: Set<String> = []
         for id in graph.ids {
             let node = graph[id]
             let x = node.inputs
@@ -157,7 +159,7 @@ public enum TrainingCodeGenerator {
                                                        comment: "input gradient of a \(conv.kernel)x\(conv.kernel) stride-1 convolution", target: target,
                                                        team: .ownRegion)
                 if kernelNames.insert(kernel.name).inserted { kernels.append(kernel) }
-                packLines.append("    rc_pack_conv_weight_flipped(W(\(packedFloats)), \(try parameter(x[1])), \(w[0]), \(w[1]), \(conv.kernel)); /* \(CText.comment(graph[x[1]].name)), flipped */")
+                packLines.append("    rc_pack_conv_weight(W(\(packedFloats)), \(try parameter(x[1])), \(w[0]), \(w[1]), \(conv.kernel), 2); /* \(CText.comment(graph[x[1]].name)), flipped and transposed */")
                 call = KernelCall(node: id, function: kernel.name, arguments: ["n", buffer(x[0]), "W(\(packedFloats))", "0", "0", buffer(id)])
                 packedFloats += (storage.paddedChannels(w[0]) * storage.paddedChannels(w[1]) * conv.kernel * conv.kernel + 15) / 16 * 16
             case .conv2dBackwardInput(let conv, _, _):
@@ -168,9 +170,10 @@ public enum TrainingCodeGenerator {
                 packedFloats += (storage.paddedChannels(w[0]) * storage.paddedChannels(w[1]) * conv.kernel * conv.kernel + 15) / 16 * 16
             case .conv2dBackwardWeight(let conv):
                 let (i, o) = (fm(x[1]), fm(x[0]))
-                let kernel = KernelEmitter.convolutionWeightGradient(conv, input: [i.c, i.h, i.w], output: [o.c, o.h, o.w])
+                let kernel = KernelEmitter.convolutionWeightGradient(conv, input: [i.c, i.h, i.w], output: [o.c, o.h, o.w], target: target, team: .ownRegion)
                 if kernelNames.insert(kernel.name).inserted { kernels.append(kernel) }
-                call = KernelCall(node: id, function: kernel.name, arguments: ["n", buffer(x[0]), buffer(x[1]), try gradientSlot(id)])
+                scratchSizes.insert("RC_WEIGHT_GRADIENT_SCRATCH(\(o.c), \(i.c), \(conv.kernel))")
+                call = KernelCall(node: id, function: kernel.name, arguments: ["n", buffer(x[0]), buffer(x[1]), "t->scratch", try gradientSlot(id)])
             default:
                 throw CodegenError(message: "\(node.name): \(node.op.mnemonic) has no training kernel")
             }
@@ -205,6 +208,7 @@ public enum TrainingCodeGenerator {
             struct rc_trainer {
                 int max_batch;
                 float *params, *grads, *momentum, *packed, *stats;
+                double *scratch; /* per-task totals of the weight gradients */
                 char *arena;
             };
 
@@ -220,7 +224,7 @@ public enum TrainingCodeGenerator {
             void rc_trainer_destroy(rc_trainer *t)
             {
                 if (!t) return;
-                free(t->params); free(t->grads); free(t->momentum); free(t->packed); free(t->stats); free(t->arena);
+                free(t->params); free(t->grads); free(t->momentum); free(t->packed); free(t->stats); free(t->scratch); free(t->arena);
                 free(t);
             }
 
@@ -235,8 +239,12 @@ public enum TrainingCodeGenerator {
                 t->momentum = calloc(RC_PARAM_FLOATS, sizeof(float));
                 t->packed = calloc(\(max(16, packedFloats)), sizeof(float));
                 t->stats = calloc(\(max(1, statsFloats)), sizeof(float));
+                const size_t scratch_sizes[] = {\((["1"] + scratchSizes.sorted()).joined(separator: ", "))};
+                size_t scratch = 0;
+                for (size_t i = 0; i < sizeof scratch_sizes / sizeof scratch_sizes[0]; i++) if (scratch_sizes[i] > scratch) scratch = scratch_sizes[i];
+                t->scratch = malloc(scratch * sizeof(double));
                 t->arena = aligned_alloc(64, (size_t)RC_ARENA_BYTES_PER_IMAGE * (size_t)max_batch);
-                if (!t->params || !t->grads || !t->momentum || !t->packed || !t->stats || !t->arena) { rc_trainer_destroy(t); return 0; }
+                if (!t->params || !t->grads || !t->momentum || !t->packed || !t->stats || !t->scratch || !t->arena) { rc_trainer_destroy(t); return 0; }
                 return t;
             }
 

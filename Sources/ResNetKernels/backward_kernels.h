@@ -277,22 +277,6 @@ __attribute__((noinline, unused)) static void rc_shortcut_pad_backward(int n, co
                     }
 }
 
-/* For a stride-1 convolution the input gradient is itself a forward convolution of gy, with the
- * weights transposed (inputs and outputs swapped) and each kernel flipped, and padding K-1-P:
- * this packs those weights for the fast forward kernel. */
-__attribute__((noinline, unused)) static void rc_pack_conv_weight_flipped(float *dst, const float *src, int O, int I, int K)
-{
-    float *flipped = malloc((size_t)O * I * K * K * sizeof(float));
-    if (!flipped) abort();
-    for (int o = 0; o < O; o++)
-        for (int i = 0; i < I; i++)
-            for (int kh = 0; kh < K; kh++)
-                for (int kw = 0; kw < K; kw++)
-                    flipped[(((size_t)i * O + o) * K + kh) * K + kw] = src[(((size_t)o * I + i) * K + (K - 1 - kh)) * K + (K - 1 - kw)];
-    rc_pack_conv_weight(dst, flipped, I, O, K, 0);
-    free(flipped);
-}
-
 /* The convolution's input gradient (its transpose): for each input pixel, the sum over the
  * outputs whose window covers it; vectors run over RC_LANES input channels. wt is the transposed packing. */
 __attribute__((noinline, unused)) static void rc_conv_backward_input(int n, const float *gy, const float *wt, float *gx, int ICB, int IH, int IW,
@@ -325,18 +309,17 @@ __attribute__((noinline, unused)) static void rc_conv_backward_input(int n, cons
                 }
 }
 
-/* One (output block, input block) pair's share of a convolution's weight gradient from images
- * b0 ... b1-1, added into total[K*K][RC_LANES in][RC_LANES out]: vectors run over the outputs;
- * images are the outer loop, so one image's planes stay in cache while all K*K taps read them.
- * Each image's sum is taken in float, the sum over images in double: a weight gradient is a small
- * difference of many large terms, and one long float sum lost ~1% of it. */
-RC_INLINE void rc_conv_weight_gradient_pair(const float *gy, const float *x, double *total, const int ocb, const int icb, const int b0,
-                                            const int b1, const int OCB, const int ICB, const int IH, const int IW, const int OH,
-                                            const int OW, const int K, const int S, const int P)
+/* One image's share of one (output block, input block) pair of a convolution's weight gradient,
+ * added into part[K*K][RC_LANES in][RC_LANES out] (float: one image's sum is short). Vectors run
+ * over the RC_LANES outputs; each tap keeps C accumulators in registers (one per real input
+ * channel of the block, C a literal) and the taps loop inside chunks of rows small enough to stay
+ * in L1, so every tap reads the chunk from cache. */
+RC_INLINE void rc_conv_weight_gradient_image(const float *g_img, const float *x_img, float *part, const int C, const int IH, const int IW,
+                                             const int OH, const int OW, const int K, const int S, const int P)
 {
-    for (int b = b0; b < b1; b++) {
-        const float *g_img = gy + ((size_t)b * OCB + ocb) * OH * OW * RC_LANES;
-        const float *x_img = x + ((size_t)b * ICB + icb) * IH * IW * RC_LANES;
+    const int ROWS = OW * RC_LANES >= 2048 ? 1 : 2048 / (OW * RC_LANES);
+    for (int oh0 = 0; oh0 < OH; oh0 += ROWS) {
+        const int oh1 = oh0 + ROWS < OH ? oh0 + ROWS : OH;
         for (int kh = 0; kh < K; kh++)
             for (int kw = 0; kw < K; kw++) {
                 /* Output columns whose input column ow * S - P + kw lies inside the image
@@ -344,9 +327,11 @@ RC_INLINE void rc_conv_weight_gradient_pair(const float *gy, const float *x, dou
                 const int ow_lo = kw >= P ? 0 : (P - kw + S - 1) / S;
                 const int span = IW - 1 + P - kw;
                 const int ow_hi = span < 0 ? 0 : span / S + 1 < OW ? span / S + 1 : OW;
+                float *tap = part + (size_t)(kh * K + kw) * RC_WEIGHT_BLOCK;
                 vecf acc[RC_LANES];
-                for (int l = 0; l < RC_LANES; l++) acc[l] = vec_zero();
-                for (int oh = 0; oh < OH; oh++) {
+#pragma GCC unroll 16
+                for (int l = 0; l < RC_LANES; l++) acc[l] = l < C ? vec_load(tap + l * RC_LANES) : vec_zero();
+                for (int oh = oh0; oh < oh1; oh++) {
                     const int ih = oh * S - P + kh;
                     if (ih < 0 || ih >= IH) continue;
                     const float *g_row = g_img + (size_t)oh * OW * RC_LANES;
@@ -354,41 +339,57 @@ RC_INLINE void rc_conv_weight_gradient_pair(const float *gy, const float *x, dou
                     for (int ow = ow_lo; ow < ow_hi; ow++) {
                         const vecf g = vec_load(g_row + ow * RC_LANES);
                         const float *xv = x_row + (size_t)(ow * S - P + kw) * RC_LANES;
-#pragma GCC unroll 8
-                        for (int l = 0; l < RC_LANES; l++) acc[l] += g * xv[l];
+#pragma GCC unroll 16
+                        for (int l = 0; l < C; l++) acc[l] += g * xv[l];
                     }
                 }
-                double *tap = total + (size_t)(kh * K + kw) * RC_WEIGHT_BLOCK;
-                for (int il = 0; il < RC_LANES; il++)
-                    for (int ol = 0; ol < RC_LANES; ol++) tap[il * RC_LANES + ol] += acc[il][ol];
+#pragma GCC unroll 16
+                for (int l = 0; l < C; l++) vec_store(tap + l * RC_LANES, acc[l]);
             }
     }
 }
 
+/* Doubles of scratch rc_conv_backward_weight needs for O outputs, I inputs and a K x K kernel,
+ * whatever the batch: a total per task, at most 16 tasks' worth per pair. */
+#define RC_WEIGHT_GRADIENT_SLICES(O, I) ((16 + RC_BLOCKS(O) * RC_BLOCKS(I) - 1) / (RC_BLOCKS(O) * RC_BLOCKS(I)))
+#define RC_WEIGHT_GRADIENT_SCRATCH(O, I, K) ((size_t)RC_WEIGHT_GRADIENT_SLICES(O, I) * RC_BLOCKS(O) * RC_BLOCKS(I) * (K) * (K) * RC_WEIGHT_BLOCK)
+
 /* The convolution's weight gradient, straight into PyTorch's O x I x K x K layout:
  * gw[o][i][kh][kw] = sum over b, oh, ow of gy[b][o][oh][ow] * x[b][i][ih][iw]. Tasks are
  * (image slice, output block, input block); with few channel blocks (a 16-channel layer is one
- * block at 16 lanes) the images are cut into slices so there are at least 16 tasks, whose double
- * totals are then added slice by slice. The slicing depends on the shapes only, never on the
- * thread count, so results do not either. Generated kernels call this with every size a literal. */
-RC_INLINE void rc_conv_backward_weight(int n, const float *gy, const float *x, float *gw, const int O, const int I, const int IH,
-                                       const int IW, const int OH, const int OW, const int K, const int S, const int P)
+ * block at 16 lanes) the images are cut into slices so there are at least 16 tasks. Each image's
+ * sum is taken in float, the sum over images in double (a weight gradient is a small difference
+ * of many large terms, and one long float sum lost ~1% of it) into the task's total in `scratch`
+ * (RC_WEIGHT_GRADIENT_SCRATCH doubles); the totals are then added slice by slice. The slicing
+ * depends on the shapes only, never on the thread count, so results do not either. Called by
+ * every thread of a parallel region, with every size a literal; CL is the last input block's
+ * real channels. */
+RC_INLINE void rc_conv_backward_weight(int n, const float *gy, const float *x, float *gw, double *scratch, const int O, const int I,
+                                       const int CL, const int IH, const int IW, const int OH, const int OW, const int K, const int S,
+                                       const int P)
 {
     const int OCB = RC_BLOCKS(O), ICB = RC_BLOCKS(I), pairs = OCB * ICB;
-    const int wanted = (16 + pairs - 1) / pairs, slices = wanted < n ? wanted : n > 0 ? n : 1;
+    const int wanted = RC_WEIGHT_GRADIENT_SLICES(O, I), slices = wanted < n ? wanted : n > 0 ? n : 1;
     const size_t per_pair = (size_t)K * K * RC_WEIGHT_BLOCK;
-    double *partial = calloc((size_t)slices * pairs * per_pair, sizeof(double));
-    if (!partial) {
-        fprintf(stderr, "resnetc: out of memory for a weight gradient (%zu bytes)\n", (size_t)slices * pairs * per_pair * sizeof(double));
-        abort();
-    }
-#pragma omp parallel for collapse(3) schedule(dynamic)
+#pragma omp for collapse(3) schedule(static)
     for (int s = 0; s < slices; s++)
         for (int ocb = 0; ocb < OCB; ocb++)
-            for (int icb = 0; icb < ICB; icb++)
-                rc_conv_weight_gradient_pair(gy, x, partial + ((size_t)s * pairs + ocb * ICB + icb) * per_pair, ocb, icb, (int)((long)s * n / slices),
-                                             (int)((long)(s + 1) * n / slices), OCB, ICB, IH, IW, OH, OW, K, S, P);
-#pragma omp parallel for collapse(2) schedule(static)
+            for (int icb = 0; icb < ICB; icb++) {
+                double *total = scratch + ((size_t)s * pairs + ocb * ICB + icb) * per_pair;
+                float part[K * K * RC_WEIGHT_BLOCK];
+                for (size_t i = 0; i < per_pair; i++) total[i] = 0.0;
+                for (int b = (int)((long)s * n / slices); b < (int)((long)(s + 1) * n / slices); b++) {
+                    const float *g_img = gy + ((size_t)b * OCB + ocb) * OH * OW * RC_LANES;
+                    const float *x_img = x + ((size_t)b * ICB + icb) * IH * IW * RC_LANES;
+                    memset(part, 0, sizeof part);
+                    if (icb == ICB - 1 && CL < RC_LANES)
+                        rc_conv_weight_gradient_image(g_img, x_img, part, CL, IH, IW, OH, OW, K, S, P);
+                    else
+                        rc_conv_weight_gradient_image(g_img, x_img, part, RC_LANES, IH, IW, OH, OW, K, S, P);
+                    for (size_t i = 0; i < per_pair; i++) total[i] += part[i];
+                }
+            }
+#pragma omp for collapse(2) schedule(static) nowait
     for (int ocb = 0; ocb < OCB; ocb++)
         for (int icb = 0; icb < ICB; icb++)
             for (int t = 0; t < K * K; t++)
@@ -398,10 +399,9 @@ RC_INLINE void rc_conv_backward_weight(int n, const float *gy, const float *x, f
                         if (o >= O || i >= I) continue;
                         double sum = 0;
                         for (int s = 0; s < slices; s++)
-                            sum += partial[((size_t)s * pairs + ocb * ICB + icb) * per_pair + (size_t)t * RC_WEIGHT_BLOCK + il * RC_LANES + ol];
+                            sum += scratch[((size_t)s * pairs + ocb * ICB + icb) * per_pair + (size_t)t * RC_WEIGHT_BLOCK + il * RC_LANES + ol];
                         gw[((size_t)o * I + i) * K * K + t] = (float)sum;
                     }
-    free(partial);
 }
 
 /* SGD with momentum and weight decay over the flat parameter region, tensor ranges given:

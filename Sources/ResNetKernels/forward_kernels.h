@@ -406,19 +406,28 @@ __attribute__((noinline, unused)) static void rc_fold_bn_bias(float *dst, const 
 }
 
 /* O x I x K x K (PyTorch) to [O/L][I/L][K][K][L in][L out] (L = RC_LANES), zero-padded: the layout rc_conv_tile
- * reads; transposed, [..][L out][L in], the layout the input gradient of training reads. */
-__attribute__((noinline, unused)) static void rc_pack_conv_weight(float *dst, const float *src, int O, int I, int K, int transposed)
+ * reads (layout 0). Layout 1, the transpose [..][L out][L in], is what a strided convolution's input gradient
+ * reads. Layout 2 packs the weights of the input gradient of a stride-1 convolution, which is itself a forward
+ * convolution of the output gradient: inputs and outputs swapped and each kernel flipped, in layout 0 (so its
+ * blocks run over I/L output blocks and O/L input blocks). The blocks are shared out among the threads of an
+ * enclosing parallel region; called outside one, the calling thread packs them all. */
+__attribute__((noinline, unused)) static void rc_pack_conv_weight(float *dst, const float *src, int O, int I, int K, int layout)
 {
-    const int OCB = RC_BLOCKS(O), ICB = RC_BLOCKS(I);
+    const int swapped = layout == 2, OCB = RC_BLOCKS(swapped ? I : O), ICB = RC_BLOCKS(swapped ? O : I);
+#pragma omp for schedule(static) nowait
     for (int ocb = 0; ocb < OCB; ocb++)
         for (int icb = 0; icb < ICB; icb++)
             for (int kh = 0; kh < K; kh++)
                 for (int kw = 0; kw < K; kw++)
                     for (int il = 0; il < RC_LANES; il++)
                         for (int ol = 0; ol < RC_LANES; ol++) {
-                            const int o = ocb * RC_LANES + ol, i = icb * RC_LANES + il;
+                            /* (o, i) index the source tensor; the block's own output and input lanes are ol and il. */
+                            const int bo = ocb * RC_LANES + ol, bi = icb * RC_LANES + il;
+                            const int o = swapped ? bi : bo, i = swapped ? bo : bi;
+                            const int sh = swapped ? K - 1 - kh : kh, sw = swapped ? K - 1 - kw : kw;
                             const size_t block = ((((size_t)ocb * ICB + icb) * K + kh) * K + kw) * RC_WEIGHT_BLOCK;
-                            dst[block + (transposed ? ol * RC_LANES + il : il * RC_LANES + ol)] = (o < O && i < I) ? src[(((size_t)o * I + i) * K + kh) * K + kw] : 0.0f;
+                            dst[block + (layout == 1 ? ol * RC_LANES + il : il * RC_LANES + ol)] =
+                                (o < O && i < I) ? src[(((size_t)o * I + i) * K + sh) * K + sw] : 0.0f;
                         }
 }
 

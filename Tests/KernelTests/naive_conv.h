@@ -32,7 +32,7 @@ static void to_blocked(const float *x, float *out, int n, int c, int hw)
                 out[(((size_t)b * cb + i / RC_LANES) * hw + q) * RC_LANES + i % RC_LANES] = i < c ? x[((size_t)b * c + i) * hw + q] : 0.0f;
 }
 
-static conv_data conv_data_make(conv_case t)
+__attribute__((unused)) static conv_data conv_data_make(conv_case t)
 {
     conv_data d;
     d.oh = (t.ih + 2 * t.p - t.k) / t.s + 1, d.ow = (t.iw + 2 * t.p - t.k) / t.s + 1;
@@ -76,7 +76,7 @@ static conv_data conv_data_make(conv_case t)
 }
 
 /* The largest relative error of the kernel's output `yb` against the naive result. */
-static double conv_data_worst_error(conv_case t, const conv_data *d)
+__attribute__((unused)) static double conv_data_worst_error(conv_case t, const conv_data *d)
 {
     double worst = 0;
     for (int b = 0; b < t.n; b++)
@@ -90,7 +90,7 @@ static double conv_data_worst_error(conv_case t, const conv_data *d)
     return worst;
 }
 
-static void conv_data_free(conv_data *d)
+__attribute__((unused)) static void conv_data_free(conv_data *d)
 {
     free(d->x); free(d->w); free(d->bias); free(d->r); free(d->expected); free(d->xb); free(d->rb); free(d->yb); free(d->wb);
 }
