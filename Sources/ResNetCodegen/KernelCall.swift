@@ -9,10 +9,13 @@ struct KernelCall {
     let function: String
     let arguments: [String]
     var result: String? = nil
+    /// Run by one thread of the step's parallel region (`omp single`, which ends at a barrier):
+    /// the small serial kernels (the loss, running statistics).
+    var serial = false
 
     /// `/* %24 = conv2d_bias_add_relu(%16, …) "layer1.0.conv2": … */` and the call, indented.
     func statement(in graph: Graph) -> String {
         let call = "\(function)(\(arguments.joined(separator: ", ")));"
-        return "    /* \(CText.comment(CodeGenerator.describe(node, in: graph))) */\n    \(result.map { "\($0) = " } ?? "")\(call)"
+        return "    /* \(CText.comment(CodeGenerator.describe(node, in: graph))) */\n\(serial ? "#pragma omp single\n" : "")    \(result.map { "\($0) = " } ?? "")\(call)"
     }
 }

@@ -85,7 +85,7 @@ public enum TrainingCodeGenerator {
             case .parameter, .labels:
                 continue
             case .input, .shortcutPad, .maxPool, .globalAveragePool, .relu, .add, .linear, .conv2d:
-                guard node.type.batched, let kernel = try KernelEmitter.kernel(for: id, in: graph, target: target, team: .ownRegion) else {
+                guard node.type.batched, let kernel = try KernelEmitter.kernel(for: id, in: graph, target: target, team: .callersRegion) else {
                     throw CodegenError(message: "\(node.name): \(node.op.mnemonic) on unbatched values is not supported in training")
                 }
                 if kernelNames.insert(kernel.name).inserted { kernels.append(kernel) }
@@ -104,16 +104,17 @@ public enum TrainingCodeGenerator {
             case .batchNormTraining(let bn):
                 let f = fm(x[0])
                 statsWritten.insert(x[0])
-                call = KernelCall(node: id, function: "rc_bn_train", arguments: ["n", buffer(x[0]), try parameter(x[1]), try parameter(x[2]), buffer(id), try stats(x[0]), "\(f.c)", "\(f.h * f.w)", "\(bn.epsilon)f"])
+                call = KernelCall(node: id, function: "rc_bn_train", arguments: ["n", buffer(x[0]), try parameter(x[1]), try parameter(x[2]), buffer(id), try stats(x[0]), "t->scratch", "\(f.c)", "\(f.h * f.w)", "\(bn.epsilon)f"])
+                scratchSizes.insert("RC_BATCH_NORM_SCRATCH(max_batch, \(f.c))")
             case .runningMean(let momentum), .runningVariance(let momentum):
                 guard let state = updateOf[id] else { throw CodegenError(message: "\(node.name) updates no running statistic") }
                 let f = fm(x[0])
                 let variance = node.op == .runningVariance(momentum: momentum) ? 1 : 0
-                call = KernelCall(node: id, function: "rc_bn_running", arguments: ["n", try stats(x[0]), try parameter(state), "\(f.c)", "\(f.h * f.w)", "\(momentum)f", "\(variance)"])
+                call = KernelCall(node: id, function: "rc_bn_running", arguments: ["n", try stats(x[0]), try parameter(state), "\(f.c)", "\(f.h * f.w)", "\(momentum)f", "\(variance)"], serial: true)
             case .softmaxCrossEntropy:
-                call = KernelCall(node: id, function: "rc_softmax_cross_entropy", arguments: ["n", buffer(x[0]), "labels", "\(graph[x[0]].type.dims[0])"], result: "*loss")
+                call = KernelCall(node: id, function: "rc_softmax_cross_entropy", arguments: ["n", buffer(x[0]), "labels", "\(graph[x[0]].type.dims[0])"], result: "*loss", serial: true)
             case .softmaxCrossEntropyBackward:
-                call = KernelCall(node: id, function: "rc_softmax_cross_entropy_backward", arguments: ["n", buffer(x[0]), "labels", buffer(id), "\(graph[x[0]].type.dims[0])"])
+                call = KernelCall(node: id, function: "rc_softmax_cross_entropy_backward", arguments: ["n", buffer(x[0]), "labels", buffer(id), "\(graph[x[0]].type.dims[0])"], serial: true)
             case .linearBackwardInput:
                 let w = graph[x[1]].type.dims
                 call = KernelCall(node: id, function: "rc_linear_backward_input", arguments: ["n", buffer(x[0]), try parameter(x[1]), buffer(id), "\(w[1])", "\(w[0])"])
@@ -123,7 +124,7 @@ public enum TrainingCodeGenerator {
             case .channelSum:
                 let d = graph[x[0]].type.dims
                 guard d.count == 1 else { throw CodegenError(message: "\(node.name): channel_sum of a feature map has no training kernel") }
-                call = KernelCall(node: id, function: "rc_channel_sum", arguments: ["n", buffer(x[0]), try gradientSlot(id), "\(d[0])"])
+                call = KernelCall(node: id, function: "rc_channel_sum", arguments: ["n", buffer(x[0]), try gradientSlot(id), "\(d[0])"], serial: true)
             case .globalAveragePoolBackward(let h, let w):
                 call = KernelCall(node: id, function: "rc_global_avg_pool_backward", arguments: ["n", buffer(x[0]), buffer(id), "\(node.type.dims[0])", "\(h * w)"])
             case .maxPoolBackward(let window):
@@ -138,13 +139,13 @@ public enum TrainingCodeGenerator {
                 // With the β gradient over the same g, both reductions are one pass.
                 let f = fm(x[1])
                 let shift = try shiftWithScale[id].map { shiftID throws(CodegenError) in try gradientSlot(shiftID) } ?? "0"
-                call = KernelCall(node: id, function: "rc_bn_backward_sums", arguments: ["n", buffer(x[0]), b.relu ? buffer(x[2]) : "0", buffer(x[1]), try stats(x[1]), try gradientSlot(id), shift, "\(f.c)", "\(f.h * f.w)"])
+                call = KernelCall(node: id, function: "rc_bn_backward_sums", arguments: ["n", buffer(x[0]), b.relu ? buffer(x[2]) : "0", buffer(x[1]), try stats(x[1]), try gradientSlot(id), shift, "t->scratch", "\(f.c)", "\(f.h * f.w)"])
             case .batchNormShiftGradient where shiftsFused.contains(id):
                 steps.append("    /* \(CText.comment(CodeGenerator.describe(id, in: graph))): computed with the scale gradient */")
                 continue
             case .batchNormShiftGradient(let b):
                 let f = fm(x[0])
-                call = KernelCall(node: id, function: "rc_bn_backward_sums", arguments: ["n", buffer(x[0]), b.relu ? buffer(x[1]) : "0", "0", "0", "0", try gradientSlot(id), "\(f.c)", "\(f.h * f.w)"])
+                call = KernelCall(node: id, function: "rc_bn_backward_sums", arguments: ["n", buffer(x[0]), b.relu ? buffer(x[1]) : "0", "0", "0", "0", try gradientSlot(id), "t->scratch", "\(f.c)", "\(f.h * f.w)"])
             case .batchNormBackward(let b):
                 let f = fm(x[1])
                 call = KernelCall(node: id, function: "rc_bn_backward",
@@ -157,7 +158,7 @@ public enum TrainingCodeGenerator {
                 let transpose = Convolution(outChannels: i.c, kernel: conv.kernel, stride: 1, padding: conv.kernel - 1 - conv.padding)
                 let kernel = KernelEmitter.convolution(transpose, input: [o.c, o.h, o.w], output: [i.c, i.h, i.w],
                                                        comment: "input gradient of a \(conv.kernel)x\(conv.kernel) stride-1 convolution", target: target,
-                                                       team: .ownRegion)
+                                                       team: .callersRegion)
                 if kernelNames.insert(kernel.name).inserted { kernels.append(kernel) }
                 packLines.append("    rc_pack_conv_weight(W(\(packedFloats)), \(try parameter(x[1])), \(w[0]), \(w[1]), \(conv.kernel), 2); /* \(CText.comment(graph[x[1]].name)), flipped and transposed */")
                 call = KernelCall(node: id, function: kernel.name, arguments: ["n", buffer(x[0]), "W(\(packedFloats))", "0", "0", buffer(id)])
@@ -170,7 +171,7 @@ public enum TrainingCodeGenerator {
                 packedFloats += (storage.paddedChannels(w[0]) * storage.paddedChannels(w[1]) * conv.kernel * conv.kernel + 15) / 16 * 16
             case .conv2dBackwardWeight(let conv):
                 let (i, o) = (fm(x[1]), fm(x[0]))
-                let kernel = KernelEmitter.convolutionWeightGradient(conv, input: [i.c, i.h, i.w], output: [o.c, o.h, o.w], target: target, team: .ownRegion)
+                let kernel = KernelEmitter.convolutionWeightGradient(conv, input: [i.c, i.h, i.w], output: [o.c, o.h, o.w], target: target, team: .callersRegion)
                 if kernelNames.insert(kernel.name).inserted { kernels.append(kernel) }
                 scratchSizes.insert("RC_WEIGHT_GRADIENT_SCRATCH(\(o.c), \(i.c), \(conv.kernel))")
                 call = KernelCall(node: id, function: kernel.name, arguments: ["n", buffer(x[0]), buffer(x[1]), "t->scratch", try gradientSlot(id)])
@@ -242,7 +243,7 @@ public enum TrainingCodeGenerator {
                 const size_t scratch_sizes[] = {\((["1"] + scratchSizes.sorted()).joined(separator: ", "))};
                 size_t scratch = 0;
                 for (size_t i = 0; i < sizeof scratch_sizes / sizeof scratch_sizes[0]; i++) if (scratch_sizes[i] > scratch) scratch = scratch_sizes[i];
-                t->scratch = malloc(scratch * sizeof(double));
+                t->scratch = scratch <= SIZE_MAX / 2 / sizeof(double) ? malloc(scratch * sizeof(double)) : 0;
                 t->arena = aligned_alloc(64, (size_t)RC_ARENA_BYTES_PER_IMAGE * (size_t)max_batch);
                 if (!t->params || !t->grads || !t->momentum || !t->packed || !t->stats || !t->scratch || !t->arena) { rc_trainer_destroy(t); return 0; }
                 return t;
@@ -254,25 +255,35 @@ public enum TrainingCodeGenerator {
             #define W(offset) (t->packed + (offset))
             #define STATS(offset) (t->stats + (offset))
 
-            /* Convolution weights, from the flat parameters into the layouts the kernels read. */
+            /* Convolution weights, from the flat parameters into the layouts the kernels read, shared out
+             * among the threads of the step's region. */
             \(packParts.definitions)
-            /* Forward with batch statistics, then backward, in schedule order. */
+            /* Forward with batch statistics, then backward, in schedule order, all run by every thread of
+             * one parallel region: each kernel shares out its loops and ends at a barrier. */
             \(stepParts.definitions)
             int rc_train_step(rc_trainer *t, int n, const float *input, const int32_t *labels, float *loss, float *logits)
             {
                 if (!t || n < 1 || n > t->max_batch) return -1;
                 for (int b = 0; b < n; b++) if (labels[b] < 0 || labels[b] >= RC_OUTPUT_FLOATS) return -2;
-            \(packParts.calls.map { "    \($0)(t);" }.joined(separator: "\n"))
-            \(stepParts.calls.map { "    \($0)(t, n, input, labels, loss);" }.joined(separator: "\n"))
+            #pragma omp parallel
+                {
+            \(packParts.calls.map { "        \($0)(t);" }.joined(separator: "\n"))
+            #pragma omp barrier
+            \(stepParts.calls.map { "        \($0)(t, n, input, labels, loss);" }.joined(separator: "\n"))
+                }
                 if (logits) memcpy(logits, \(buffer(training.logits)), (size_t)n * RC_OUTPUT_FLOATS * sizeof(float));
                 return 0;
             }
 
-            /* SGD with momentum and weight decay, tensor by tensor (batch-norm gamma and beta take their own decay). */
+            /* SGD with momentum and weight decay, tensor by tensor in one parallel region (batch-norm gamma
+             * and beta take their own decay). */
             \(sgdParts.definitions)
             void rc_sgd_step(rc_trainer *t, float lr, float momentum, float weight_decay, float bn_weight_decay, int nesterov)
             {
-            \(sgdParts.calls.map { "    \($0)(t, lr, momentum, weight_decay, bn_weight_decay, nesterov);" }.joined(separator: "\n"))
+            #pragma omp parallel
+                {
+            \(sgdParts.calls.map { "        \($0)(t, lr, momentum, weight_decay, bn_weight_decay, nesterov);" }.joined(separator: "\n"))
+                }
             }
 
             """

@@ -1,7 +1,9 @@
 /* resnetc training kernels beyond the forward ones: batch norm on batch statistics and every
  * gradient op, on NCHWc feature maps (channel blocks of RC_LANES, padding lanes kept at zero). Sizes
  * are run-time arguments here; the convolution forward pass reuses the shape-specialised kernels
- * of inference. Include forward_kernels.h first. */
+ * of inference. The training step runs in one parallel region: every kernel here is called by all
+ * its threads and shares out its loops (`omp for`, each ending at its implicit barrier), except
+ * those marked serial, which the step runs on one thread (`omp single`). Include forward_kernels.h first. */
 #ifndef RC_BACKWARD_KERNELS_H
 #define RC_BACKWARD_KERNELS_H
 
@@ -13,30 +15,46 @@
  * backward pass: stats[0..C) the mean, stats[C..2C) 1/sqrt(var + eps), stats[2C..3C) the biased
  * variance. */
 
+/* The doubles of scratch a training batch norm over C channels needs for n images: two vectors per
+ * (image, channel block), its per-image sums. */
+#define RC_BATCH_NORM_SCRATCH(n, C) ((size_t)(n) * RC_BLOCKS(C) * 2 * RC_LANES)
+
+/* A vector of RC_LANES doubles, for per-lane arithmetic that float would round too coarsely. */
+typedef double vecd __attribute__((vector_size(RC_LANES * sizeof(double))));
+
 /* y = gamma * (x - mean) * rstd + beta on the batch's own statistics, saved in stats; padding
  * lanes stay zero. Each image's sum and squared deviations are taken in float over one cached
- * plane and merged into the batch's in double (Chan's parallel variance): two passes over data
- * in cache, one over memory, and no E[x^2] - E[x]^2 cancellation. */
+ * plane, in parallel over (image, block), and merged into the batch's in image order in double
+ * (Chan's parallel variance): two passes over data in cache, one over memory, no E[x^2] - E[x]^2
+ * cancellation, and results that do not depend on the thread count. Called by every thread of a
+ * parallel region; scratch holds RC_BATCH_NORM_SCRATCH(n, C) doubles. */
 __attribute__((noinline, unused)) static void rc_bn_train(int n, const float *x, const float *gamma, const float *beta, float *y,
-                                                          float *stats, int C, int HW, float eps)
+                                                          float *stats, double *scratch, int C, int HW, float eps)
 {
     const int CB = RC_BLOCKS(C);
-#pragma omp parallel for schedule(static)
-    for (int cb = 0; cb < CB; cb++) {
-        /* Running (mean, M2) per lane over the images so far, merged image by image. */
-        double mean[RC_LANES] = {0}, m2[RC_LANES] = {0};
-        for (int b = 0; b < n; b++) {
+#pragma omp for collapse(2) schedule(static)
+    for (int b = 0; b < n; b++)
+        for (int cb = 0; cb < CB; cb++) {
             const float *v = x + ((size_t)b * CB + cb) * HW * RC_LANES;
             vecf s = vec_zero();
             for (int p = 0; p < HW; p++) s += vec_load(v + p * RC_LANES);
             const vecf image_mean = s / (float)HW;
             vecf q = vec_zero();
             for (int p = 0; p < HW; p++) { const vecf d = vec_load(v + p * RC_LANES) - image_mean; q += d * d; }
+            double *sums = scratch + ((size_t)b * CB + cb) * 2 * RC_LANES;
+            for (int l = 0; l < RC_LANES; l++) { sums[l] = s[l]; sums[RC_LANES + l] = q[l]; }
+        }
+#pragma omp for schedule(static)
+    for (int cb = 0; cb < CB; cb++) {
+        /* Running (mean, M2) per lane over the images so far, merged image by image. */
+        double mean[RC_LANES] = {0}, m2[RC_LANES] = {0};
+        for (int b = 0; b < n; b++) {
+            const double *sums = scratch + ((size_t)b * CB + cb) * 2 * RC_LANES;
             const double seen = (double)b * HW, total = seen + HW;
             for (int l = 0; l < RC_LANES; l++) {
-                const double delta = (double)s[l] / HW - mean[l];
+                const double delta = sums[l] / HW - mean[l];
                 mean[l] += delta * HW / total;
-                m2[l] += q[l] + delta * delta * seen * HW / total;
+                m2[l] += sums[RC_LANES + l] + delta * delta * seen * HW / total;
             }
         }
         const double count = (double)n * HW;
@@ -46,25 +64,27 @@ __attribute__((noinline, unused)) static void rc_bn_train(int n, const float *x,
             stats[C + cb * RC_LANES + l] = (float)(1.0 / sqrt(var + eps));
             stats[2 * C + cb * RC_LANES + l] = (float)var;
         }
-        /* y = gamma * ((x - mean) * rstd) + beta, in the order PyTorch rounds it: folding the mean
-         * into a shift (x * scale + shift) rounds differently near zero, where ReLU decides. */
-        vecf scale = vec_zero(), mu = vec_zero(), rstd = vec_zero(), shift = vec_zero();
-        for (int l = 0; l < RC_LANES && cb * RC_LANES + l < C; l++) {
-            const int c = cb * RC_LANES + l;
-            scale[l] = gamma[c];
-            mu[l] = stats[c];
-            rstd[l] = stats[C + c];
-            shift[l] = beta[c];
-        }
-        for (int b = 0; b < n; b++) {
+    }
+#pragma omp for collapse(2) schedule(static)
+    for (int b = 0; b < n; b++)
+        for (int cb = 0; cb < CB; cb++) {
+            /* y = gamma * ((x - mean) * rstd) + beta, in the order PyTorch rounds it: folding the mean
+             * into a shift (x * scale + shift) rounds differently near zero, where ReLU decides. */
+            vecf scale = vec_zero(), mu = vec_zero(), rstd = vec_zero(), shift = vec_zero();
+            for (int l = 0; l < RC_LANES && cb * RC_LANES + l < C; l++) {
+                const int c = cb * RC_LANES + l;
+                scale[l] = gamma[c];
+                mu[l] = stats[c];
+                rstd[l] = stats[C + c];
+                shift[l] = beta[c];
+            }
             const size_t base = ((size_t)b * CB + cb) * HW * RC_LANES;
             for (int p = 0; p < HW; p++) vec_store(y + base + p * RC_LANES, scale * ((vec_load(x + base + p * RC_LANES) - mu) * rstd) + shift);
         }
-    }
 }
 
 /* running = (1 - m) * running + m * batch statistic from the saved stats (the variance made
- * unbiased, as PyTorch keeps it). */
+ * unbiased, as PyTorch keeps it). Serial: one thread runs it. */
 __attribute__((noinline, unused)) static void rc_bn_running(int n, const float *stats, float *running, int C, int HW, float momentum, int variance)
 {
     const double count = (double)n * HW;
@@ -85,18 +105,18 @@ RC_INLINE vecf rc_masked_gradient(const float *gy, const float *y, size_t i)
 
 /* The reductions of batch norm's backward pass, over batch and space per channel:
  * dgamma = sum(g * xhat) and dbeta = sum(g) (either may be NULL; x and stats are read only for
- * dgamma); g as rc_masked_gradient gives it.
- * Each image's sums in float vectors, the sum over images in double. */
+ * dgamma); g as rc_masked_gradient gives it. Each image's sums in float vectors, in parallel over
+ * (image, block), then the sum over images in image order in double. Called by every thread of a
+ * parallel region; scratch holds RC_BATCH_NORM_SCRATCH(n, C) doubles. */
 __attribute__((noinline, unused)) static void rc_bn_backward_sums(int n, const float *gy, const float *y, const float *x, const float *stats,
-                                                                  float *dgamma, float *dbeta, int C, int HW)
+                                                                  float *dgamma, float *dbeta, double *scratch, int C, int HW)
 {
     const int CB = RC_BLOCKS(C);
-#pragma omp parallel for schedule(static)
-    for (int cb = 0; cb < CB; cb++) {
-        vecf mean = vec_zero(), rstd = vec_zero();
-        for (int l = 0; l < RC_LANES && cb * RC_LANES + l < C && dgamma; l++) { mean[l] = stats[cb * RC_LANES + l]; rstd[l] = stats[C + cb * RC_LANES + l]; }
-        double sum_g[RC_LANES] = {0}, sum_gx[RC_LANES] = {0};
-        for (int b = 0; b < n; b++) {
+#pragma omp for collapse(2) schedule(static)
+    for (int b = 0; b < n; b++)
+        for (int cb = 0; cb < CB; cb++) {
+            vecf mean = vec_zero(), rstd = vec_zero();
+            for (int l = 0; l < RC_LANES && cb * RC_LANES + l < C && dgamma; l++) { mean[l] = stats[cb * RC_LANES + l]; rstd[l] = stats[C + cb * RC_LANES + l]; }
             const size_t base = ((size_t)b * CB + cb) * HW * RC_LANES;
             vecf sg = vec_zero(), sgx = vec_zero();
             for (int p = 0; p < HW; p++) {
@@ -104,7 +124,15 @@ __attribute__((noinline, unused)) static void rc_bn_backward_sums(int n, const f
                 sg += g;
                 if (dgamma) sgx += g * ((vec_load(x + base + p * RC_LANES) - mean) * rstd);
             }
-            for (int l = 0; l < RC_LANES; l++) { sum_g[l] += sg[l]; sum_gx[l] += sgx[l]; }
+            double *sums = scratch + ((size_t)b * CB + cb) * 2 * RC_LANES;
+            for (int l = 0; l < RC_LANES; l++) { sums[l] = sg[l]; sums[RC_LANES + l] = sgx[l]; }
+        }
+#pragma omp for schedule(static)
+    for (int cb = 0; cb < CB; cb++) {
+        double sum_g[RC_LANES] = {0}, sum_gx[RC_LANES] = {0};
+        for (int b = 0; b < n; b++) {
+            const double *sums = scratch + ((size_t)b * CB + cb) * 2 * RC_LANES;
+            for (int l = 0; l < RC_LANES; l++) { sum_g[l] += sums[l]; sum_gx[l] += sums[RC_LANES + l]; }
         }
         for (int l = 0; l < RC_LANES && cb * RC_LANES + l < C; l++) {
             if (dgamma) dgamma[cb * RC_LANES + l] = (float)sum_gx[l];
@@ -120,13 +148,13 @@ __attribute__((noinline, unused)) static void rc_bn_backward(int n, const float 
 {
     const int CB = RC_BLOCKS(C);
     const double count = (double)n * HW;
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp for collapse(2) schedule(static)
     for (int b = 0; b < n; b++)
         for (int cb = 0; cb < CB; cb++) {
-            /* gx = a * ((g - mg) - (x - mean) * rstd * mgx) per lane, in double: g is often close
-             * to its mean, and over the constant backgrounds of real images the float rounding of
-             * that difference is the same at every pixel, so it adds up instead of averaging out. */
-            double a[RC_LANES] = {0}, mg[RC_LANES] = {0}, mgx[RC_LANES] = {0}, mean[RC_LANES] = {0}, rstd[RC_LANES] = {0};
+            /* gx = a * ((g - mg) - (x - mean) * rstd * mgx) per lane, in double vectors: g is often
+             * close to its mean, and over the constant backgrounds of real images the float rounding
+             * of that difference is the same at every pixel, so it adds up instead of averaging out. */
+            vecd a = {0}, mg = {0}, mgx = {0}, mean = {0}, rstd = {0};
             for (int l = 0; l < RC_LANES && cb * RC_LANES + l < C; l++) {
                 const int c = cb * RC_LANES + l;
                 a[l] = (double)gamma[c] * stats[C + c];
@@ -138,13 +166,14 @@ __attribute__((noinline, unused)) static void rc_bn_backward(int n, const float 
             const size_t base = ((size_t)b * CB + cb) * HW * RC_LANES;
             for (int p = 0; p < HW; p++) {
                 const size_t i = base + p * RC_LANES;
-                const vecf g = rc_masked_gradient(gy, y, i);
-                for (int l = 0; l < RC_LANES; l++) gx[i + l] = (float)(a[l] * ((g[l] - mg[l]) - (x[i + l] - mean[l]) * rstd[l] * mgx[l]));
+                const vecd g = __builtin_convertvector(rc_masked_gradient(gy, y, i), vecd);
+                const vecd v = __builtin_convertvector(vec_load(x + i), vecd);
+                vec_store(gx + i, __builtin_convertvector(a * ((g - mg) - (v - mean) * rstd * mgx), vecf));
             }
         }
 }
 
-/* Sum over the batch per channel of a dense N x C gradient: a fully connected layer's bias gradient. */
+/* Sum over the batch per channel of a dense N x C gradient: a fully connected layer's bias gradient. Serial. */
 __attribute__((noinline, unused)) static void rc_channel_sum(int n, const float *gy, float *out, int C)
 {
     for (int c = 0; c < C; c++) {
@@ -164,7 +193,7 @@ static inline double rc_log_sum_exp(const float *row, int K, float *top)
     return log(sum);
 }
 
-/* Mean softmax cross-entropy over the batch. */
+/* Mean softmax cross-entropy over the batch. Serial. */
 __attribute__((noinline, unused)) static float rc_softmax_cross_entropy(int n, const float *logits, const int32_t *labels, int K)
 {
     double total = 0;
@@ -176,7 +205,7 @@ __attribute__((noinline, unused)) static float rc_softmax_cross_entropy(int n, c
     return (float)(total / n);
 }
 
-/* (softmax - one-hot) / N. */
+/* (softmax - one-hot) / N. Serial. */
 __attribute__((noinline, unused)) static void rc_softmax_cross_entropy_backward(int n, const float *logits, const int32_t *labels, float *g, int K)
 {
     for (int b = 0; b < n; b++) {
@@ -190,7 +219,7 @@ __attribute__((noinline, unused)) static void rc_softmax_cross_entropy_backward(
 /* gx[b][f] = sum_o gy[b][o] * w[o][f];  gw[o][f] = sum_b gy[b][o] * x[b][f]. */
 __attribute__((noinline, unused)) static void rc_linear_backward_input(int n, const float *gy, const float *w, float *gx, int F, int O)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp for schedule(static)
     for (int b = 0; b < n; b++)
         for (int f = 0; f < F; f++) {
             float s = 0;
@@ -201,7 +230,7 @@ __attribute__((noinline, unused)) static void rc_linear_backward_input(int n, co
 
 __attribute__((noinline, unused)) static void rc_linear_backward_weight(int n, const float *gy, const float *x, float *gw, int F, int O)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp for schedule(static)
     for (int o = 0; o < O; o++)
         for (int f = 0; f < F; f++) {
             double s = 0;
@@ -214,7 +243,7 @@ __attribute__((noinline, unused)) static void rc_linear_backward_weight(int n, c
 __attribute__((noinline, unused)) static void rc_global_avg_pool_backward(int n, const float *gy, float *gx, int C, int HW)
 {
     const int CB = RC_BLOCKS(C);
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp for collapse(2) schedule(static)
     for (int b = 0; b < n; b++)
         for (int cb = 0; cb < CB; cb++)
             for (int p = 0; p < HW; p++)
@@ -228,7 +257,7 @@ __attribute__((noinline, unused)) static void rc_global_avg_pool_backward(int n,
 __attribute__((noinline, unused)) static void rc_max_pool_backward(int n, const float *gy, const float *x, float *gx, int CB, int IH, int IW,
                                                                    int OH, int OW, int K, int S, int P)
 {
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp for collapse(2) schedule(static)
     for (int b = 0; b < n; b++)
         for (int cb = 0; cb < CB; cb++) {
             const size_t in = ((size_t)b * CB + cb) * IH * IW * RC_LANES, out = ((size_t)b * CB + cb) * OH * OW * RC_LANES;
@@ -256,7 +285,7 @@ __attribute__((noinline, unused)) static void rc_max_pool_backward(int n, const 
 /* ReLU's gradient: gy where the output is positive. */
 __attribute__((noinline, unused)) static void rc_relu_backward(int n, const float *gy, const float *y, float *gx, long E)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp for schedule(static)
     for (size_t i = 0; i < (size_t)n * E; i++) gx[i] = y[i] > 0.0f ? gy[i] : 0.0f;
 }
 
@@ -265,7 +294,7 @@ __attribute__((noinline, unused)) static void rc_shortcut_pad_backward(int n, co
                                                                        int OC, int OH, int OW, int S)
 {
     const int ICB = RC_BLOCKS(C), OCB = RC_BLOCKS(OC);
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp for collapse(2) schedule(static)
     for (int b = 0; b < n; b++)
         for (int cb = 0; cb < ICB; cb++)
             for (int ih = 0; ih < IH; ih++)
@@ -282,7 +311,7 @@ __attribute__((noinline, unused)) static void rc_shortcut_pad_backward(int n, co
 __attribute__((noinline, unused)) static void rc_conv_backward_input(int n, const float *gy, const float *wt, float *gx, int ICB, int IH, int IW,
                                                                      int OCB, int OH, int OW, int K, int S, int P)
 {
-#pragma omp parallel for collapse(3) schedule(static)
+#pragma omp for collapse(3) schedule(static)
     for (int b = 0; b < n; b++)
         for (int icb = 0; icb < ICB; icb++)
             for (int ih = 0; ih < IH; ih++)
@@ -405,10 +434,11 @@ RC_INLINE void rc_conv_backward_weight(int n, const float *gy, const float *x, f
 }
 
 /* SGD with momentum and weight decay over the flat parameter region, tensor ranges given:
- * v = mu * v + (g + wd * p); p -= lr * (nesterov ? g + wd * p + mu * v : v). */
+ * v = mu * v + (g + wd * p); p -= lr * (nesterov ? g + wd * p + mu * v : v). Tensors are independent,
+ * so no barrier follows each: the step's region ends at one. */
 __attribute__((noinline, unused)) static void rc_sgd(float *p, const float *g, float *v, long start, long count, float lr, float mu, float wd, int nesterov)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp for schedule(static) nowait
     for (long i = start; i < start + count; i++) {
         const float d = g[i] + wd * p[i];
         v[i] = mu * v[i] + d;
