@@ -98,7 +98,7 @@ public enum CodeGenerator {
             if packing == .winograd {
                 let (o, i) = (type.dims[0], type.dims[1])
                 floats = 16 * target.layout.paddedChannels(o) * target.layout.paddedChannels(i)
-                packLines.append("    rc_pack_winograd_weight(packed + \(offset), \(source(id)), \(o), \(i)); /* \(CText.comment(graph[id].name)) */")
+                packLines.append("    rc_pack_winograd_weight(packed + \(offset), \(source(id)), \(o), \(i), 0); /* \(CText.comment(graph[id].name)) */")
             } else if packing == .convolution {
                 let (o, i, k) = (type.dims[0], type.dims[1], type.dims[2])
                 floats = target.layout.paddedChannels(o) * target.layout.paddedChannels(i) * k * k

@@ -74,6 +74,21 @@ public enum TrainingCodeGenerator {
         var kernelNames = Set<String>()
         var packLines: [String] = []
         var packedFloats = 0
+        /// Packs weight `id` for this step and returns where: for the forward kernel (layout 0), a
+        /// strided input gradient (1, transposed) or a stride-1 input gradient (2, flipped and
+        /// transposed), as Winograd's transformed matrices when the kernel runs as Winograd.
+        func packedWeight(_ id: NodeID, layout: Int, winograd: Bool) throws(CodegenError) -> String {
+            let w = graph[id].type.dims
+            let what = [" */", ", transposed */", ", flipped and transposed */"][layout]
+            if winograd {
+                packLines.append("    rc_pack_winograd_weight(W(\(packedFloats)), \(try parameter(id)), \(layout == 2 ? w[1] : w[0]), \(layout == 2 ? w[0] : w[1]), \(layout == 2 ? 1 : 0)); /* \(CText.comment(graph[id].name))\(what)")
+            } else {
+                packLines.append("    rc_pack_conv_weight(W(\(packedFloats)), \(try parameter(id)), \(w[0]), \(w[1]), \(w[2]), \(layout)); /* \(CText.comment(graph[id].name))\(what)")
+            }
+            let slot = "W(\(packedFloats))"
+            packedFloats += ((winograd ? 16 : w[2] * w[3]) * storage.paddedChannels(w[0]) * storage.paddedChannels(w[1]) + 15) / 16 * 16
+            return slot
+        }
         var steps: [String] = []
         // The weight gradients' scratch (sizes as C expressions): the trainer allocates the largest.
         var scratchSizes: Set<String> = []
@@ -93,10 +108,7 @@ public enum TrainingCodeGenerator {
                 switch node.op {
                 case .input: arguments = ["input"]
                 case .conv2d(let conv):
-                    let w = graph[x[1]].type.dims
-                    packLines.append("    rc_pack_conv_weight(W(\(packedFloats)), \(try parameter(x[1])), \(w[0]), \(w[1]), \(conv.kernel), 0); /* \(CText.comment(graph[x[1]].name)) */")
-                    arguments = [buffer(x[0]), "W(\(packedFloats))", "0", "0"]
-                    packedFloats += (storage.paddedChannels(w[0]) * storage.paddedChannels(w[1]) * conv.kernel * conv.kernel + 15) / 16 * 16
+                    arguments = [buffer(x[0]), try packedWeight(x[1], layout: 0, winograd: false), "0", "0"]
                 case .linear: arguments = [buffer(x[0]), try parameter(x[1]), try parameter(x[2])]
                 default: arguments = x.map(buffer)
                 }
@@ -152,23 +164,19 @@ public enum TrainingCodeGenerator {
                                   arguments: ["n", buffer(x[0]), b.relu ? buffer(x[5]) : "0", buffer(x[1]), try parameter(x[2]), try stats(x[1]),
                                               try gradientSlot(x[3]), try gradientSlot(x[4]), buffer(id), "\(f.c)", "\(f.h * f.w)"])
             case .conv2dBackwardInput(let conv, _, _) where conv.stride == 1 && conv.kernel - 1 - conv.padding >= 0:
-                // Stride 1: a forward convolution of gy with flipped, transposed weights.
+                // Stride 1: a forward convolution of gy with flipped, transposed weights (Winograd where
+                // the forward one is).
                 let (i, o) = (fm(id), fm(x[0]))
-                let w = graph[x[1]].type.dims
                 let transpose = Convolution(outChannels: i.c, kernel: conv.kernel, stride: 1, padding: conv.kernel - 1 - conv.padding)
+                let winograd = KernelEmitter.usesWinograd(transpose)
                 let kernel = KernelEmitter.convolution(transpose, input: [o.c, o.h, o.w], output: [i.c, i.h, i.w],
                                                        comment: "input gradient of a \(conv.kernel)x\(conv.kernel) stride-1 convolution", target: target,
-                                                       team: .callersRegion)
+                                                       team: .callersRegion, winograd: winograd)
                 if kernelNames.insert(kernel.name).inserted { kernels.append(kernel) }
-                packLines.append("    rc_pack_conv_weight(W(\(packedFloats)), \(try parameter(x[1])), \(w[0]), \(w[1]), \(conv.kernel), 2); /* \(CText.comment(graph[x[1]].name)), flipped and transposed */")
-                call = KernelCall(node: id, function: kernel.name, arguments: ["n", buffer(x[0]), "W(\(packedFloats))", "0", "0", buffer(id)])
-                packedFloats += (storage.paddedChannels(w[0]) * storage.paddedChannels(w[1]) * conv.kernel * conv.kernel + 15) / 16 * 16
+                call = KernelCall(node: id, function: kernel.name, arguments: ["n", buffer(x[0]), try packedWeight(x[1], layout: 2, winograd: winograd), "0", "0", buffer(id)])
             case .conv2dBackwardInput(let conv, _, _):
                 let (i, o) = (fm(id), fm(x[0]))
-                let w = graph[x[1]].type.dims
-                packLines.append("    rc_pack_conv_weight(W(\(packedFloats)), \(try parameter(x[1])), \(w[0]), \(w[1]), \(conv.kernel), 1); /* \(CText.comment(graph[x[1]].name)), transposed */")
-                call = KernelCall(node: id, function: "rc_conv_backward_input", arguments: ["n", buffer(x[0]), "W(\(packedFloats))", buffer(id), "\(blocks(i.c))", "\(i.h)", "\(i.w)", "\(blocks(o.c))", "\(o.h)", "\(o.w)", "\(conv.kernel)", "\(conv.stride)", "\(conv.padding)"])
-                packedFloats += (storage.paddedChannels(w[0]) * storage.paddedChannels(w[1]) * conv.kernel * conv.kernel + 15) / 16 * 16
+                call = KernelCall(node: id, function: "rc_conv_backward_input", arguments: ["n", buffer(x[0]), try packedWeight(x[1], layout: 1, winograd: false), buffer(id), "\(blocks(i.c))", "\(i.h)", "\(i.w)", "\(blocks(o.c))", "\(o.h)", "\(o.w)", "\(conv.kernel)", "\(conv.stride)", "\(conv.padding)"])
             case .conv2dBackwardWeight(let conv):
                 let (i, o) = (fm(x[1]), fm(x[0]))
                 let kernel = KernelEmitter.convolutionWeightGradient(conv, input: [i.c, i.h, i.w], output: [o.c, o.h, o.w], target: target, team: .callersRegion)
@@ -200,6 +208,7 @@ public enum TrainingCodeGenerator {
             /* Vectors of \(target.lanes) floats: \(target). */
             #define RC_LANES \(target.lanes)
             \(KernelSources.forward)
+            \(KernelSources.winograd)
             \(KernelSources.backward)
             /* Forward kernels shared with inference. */
 

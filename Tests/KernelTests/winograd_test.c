@@ -2,7 +2,8 @@
  * rc_pack_winograd_weight) against a naive 3x3 stride-1 convolution, on its own: even and odd
  * map sizes (tiles cut by the right and bottom edges), maps wide enough for many chunks, batch 1
  * and 3 (chunks that span images), channel counts that are not whole blocks, every GEMM tile
- * shape the code generator picks and ones with remainders, and each epilogue.
+ * shape the code generator picks and ones with remainders, and each epilogue. The packing of a
+ * flipped, swapped weight (a training input gradient's) must give the same matrices.
  * Build: cc -O2 -march=native [-DRC_LANES=4|8|16] -fopenmp -I Sources/ResNetKernels Tests/KernelTests/winograd_test.c -lm
  * Prints one line per case and "N passed, M failed at L lanes"; exits 1 on any failure. */
 #include "naive_conv.h"
@@ -12,13 +13,24 @@ static int run_case(conv_case t, int ob, int tp)
 {
     conv_data d = conv_data_make(t);
     float *u = calloc((size_t)RC_WINOGRAD_POSITIONS * d.ocb * d.icb * RC_WEIGHT_BLOCK, sizeof(float));
-    rc_pack_winograd_weight(u, d.w, t.oc, t.ic);
+    rc_pack_winograd_weight(u, d.w, t.oc, t.ic, 0);
+    /* The I x O weight whose input gradient is this convolution: w'[i][o] = w[o][i] turned by 180 degrees. */
+    const size_t matrices = (size_t)RC_WINOGRAD_POSITIONS * d.ocb * d.icb * RC_WEIGHT_BLOCK;
+    float *swapped = malloc((size_t)t.oc * t.ic * 9 * sizeof(float)), *u_flipped = malloc(matrices * sizeof(float));
+    for (int o = 0; o < t.oc; o++)
+        for (int i = 0; i < t.ic; i++)
+            for (int k = 0; k < 9; k++) swapped[((size_t)i * t.oc + o) * 9 + 8 - k] = d.w[((size_t)o * t.ic + i) * 9 + k];
+#pragma omp parallel
+    rc_pack_winograd_weight(u_flipped, swapped, t.oc, t.ic, 1);
+    const int same_packing = memcmp(u, u_flipped, matrices * sizeof(float)) == 0;
+    free(swapped);
+    free(u_flipped);
 #pragma omp parallel
     rc_winograd(t.n, d.xb, u, d.bias, d.rb, d.yb, d.icb, d.ocb, t.ih, t.iw, ob, tp, 131072, t.bias, t.res, t.relu);
     const double worst = conv_data_worst_error(t, &d);
-    const int ok = worst <= 1e-5;
-    printf("%s winograd n=%d %dx%dx%d -> %d channels, tile %d blocks x %d pixels: worst relative error %.2g\n", ok ? "ok  " : "FAIL", t.n,
-           t.ic, t.ih, t.iw, t.oc, ob, tp, worst);
+    const int ok = worst <= 1e-5 && same_packing;
+    printf("%s winograd n=%d %dx%dx%d -> %d channels, tile %d blocks x %d pixels: worst relative error %.2g%s\n", ok ? "ok  " : "FAIL", t.n,
+           t.ic, t.ih, t.iw, t.oc, ob, tp, worst, same_packing ? "" : "; the flipped packing differs");
     free(u);
     conv_data_free(&d);
     return ok;
