@@ -306,36 +306,68 @@ __attribute__((noinline, unused)) static void rc_shortcut_pad_backward(int n, co
                     }
 }
 
-/* The convolution's input gradient (its transpose): for each input pixel, the sum over the
- * outputs whose window covers it; vectors run over RC_LANES input channels. wt is the transposed packing. */
+/* Input columns per register tile of rc_conv_backward_input. */
+#define RC_BACKWARD_INPUT_TILE 8
+
+/* TILE input pixels' share of one tap: acc[t] += sum over the RC_LANES outputs of the weight
+ * vector (over input lanes) times gy at output column ow0 + t. Only t in [lo, hi) are inside
+ * the image; the full range runs unchecked. */
+RC_INLINE void rc_backward_input_tap(vecf acc[RC_BACKWARD_INPUT_TILE], const float *g_row, const float *w, const int ow0, const int lo, const int hi)
+{
+    if (lo == 0 && hi == RC_BACKWARD_INPUT_TILE) {
+        for (int o = 0; o < RC_LANES; o++) {
+            const vecf wv = vec_load(w + o * RC_LANES);
+#pragma GCC unroll 8
+            for (int t = 0; t < RC_BACKWARD_INPUT_TILE; t++) acc[t] += wv * g_row[(ow0 + t) * RC_LANES + o];
+        }
+    } else {
+        for (int o = 0; o < RC_LANES; o++) {
+            const vecf wv = vec_load(w + o * RC_LANES);
+#pragma GCC unroll 8
+            for (int t = 0; t < RC_BACKWARD_INPUT_TILE; t++)
+                if (t >= lo && t < hi) acc[t] += wv * g_row[(ow0 + t) * RC_LANES + o];
+        }
+    }
+}
+
+/* The input gradient of a strided convolution (its transpose), for each input pixel the sum
+ * over the outputs whose window covers it; vectors run over RC_LANES input channels and wt is
+ * the transposed packing (rc_pack_conv_weight layout 1). An input row reaches the output rows of
+ * every S-th tap, and the input columns of one residue mod S (iw = r, r + S, ...) all reach the
+ * same taps at consecutive output columns: so each register tile is RC_BACKWARD_INPUT_TILE
+ * columns of one residue, and its taps step by S from the first that fits, with no remainder
+ * tests in the tap loops. */
 __attribute__((noinline, unused)) static void rc_conv_backward_input(int n, const float *gy, const float *wt, float *gx, int ICB, int IH, int IW,
                                                                      int OCB, int OH, int OW, int K, int S, int P)
 {
+    enum { TILE = RC_BACKWARD_INPUT_TILE };
 #pragma omp for collapse(3) schedule(static)
     for (int b = 0; b < n; b++)
         for (int icb = 0; icb < ICB; icb++)
-            for (int ih = 0; ih < IH; ih++)
-                for (int iw = 0; iw < IW; iw++) {
-                    vecf acc = vec_zero();
-                    for (int kh = 0; kh < K; kh++) {
-                        const int th = ih + P - kh;
-                        if (th < 0 || th % S) continue;
-                        const int oh = th / S;
-                        if (oh >= OH) continue;
-                        for (int kw = 0; kw < K; kw++) {
-                            const int tw = iw + P - kw;
-                            if (tw < 0 || tw % S) continue;
-                            const int ow = tw / S;
-                            if (ow >= OW) continue;
-                            for (int ocb = 0; ocb < OCB; ocb++) {
-                                const float *g = gy + ((((size_t)b * OCB + ocb) * OH + oh) * OW + ow) * RC_LANES;
-                                const float *w = wt + ((((size_t)ocb * ICB + icb) * K + kh) * K + kw) * RC_WEIGHT_BLOCK;
-                                for (int o = 0; o < RC_LANES; o++) acc += vec_load(w + o * RC_LANES) * g[o];
+            for (int ih = 0; ih < IH; ih++) {
+                float *gx_row = gx + (((size_t)b * ICB + icb) * IH + ih) * IW * RC_LANES;
+                for (int r = 0; r < S && r < IW; r++) {
+                    const int columns = (IW - r + S - 1) / S;
+                    for (int j0 = 0; j0 < columns; j0 += TILE) {
+                        const int iw0 = r + S * j0, tiles = columns - j0 < TILE ? columns - j0 : TILE;
+                        vecf acc[TILE];
+                        for (int t = 0; t < TILE; t++) acc[t] = vec_zero();
+                        for (int kh = (ih + P) % S; kh < K; kh += S) {
+                            const int oh = (ih + P - kh) / S; /* exact: ih + P - kh is a multiple of S */
+                            if (oh < 0 || oh >= OH) continue;
+                            for (int kw = (iw0 + P) % S; kw < K; kw += S) {
+                                const int ow0 = (iw0 + P - kw) / S;
+                                const int lo = ow0 < 0 ? -ow0 : 0, end = OW - ow0, hi = end < tiles ? end : tiles;
+                                if (lo >= hi) continue;
+                                for (int ocb = 0; ocb < OCB; ocb++)
+                                    rc_backward_input_tap(acc, gy + (((size_t)b * OCB + ocb) * OH + oh) * OW * RC_LANES,
+                                                          wt + ((((size_t)ocb * ICB + icb) * K + kh) * K + kw) * RC_WEIGHT_BLOCK, ow0, lo, hi);
                             }
                         }
+                        for (int t = 0; t < tiles; t++) vec_store(gx_row + (size_t)(iw0 + S * t) * RC_LANES, acc[t]);
                     }
-                    vec_store(gx + ((((size_t)b * ICB + icb) * IH + ih) * IW + iw) * RC_LANES, acc);
                 }
+            }
 }
 
 /* One image's share of one (output block, input block) pair of a convolution's weight gradient,
