@@ -1,11 +1,9 @@
 """What the benchmarks share: the repository root, a release build of resnetc, the Python
-packages they need (installed when missing), the measured FMA peak, and timing helpers."""
+packages they need (installed when missing), and the measured FMA peak."""
 import importlib.util
 import os
-import statistics
 import subprocess
 import sys
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -29,18 +27,6 @@ def resnetc_binary(path=None):
         print("# building resnetc (swift build -c release)", flush=True)
         subprocess.run(["swift", "build", "-c", "release", "--product", "resnetc"], cwd=ROOT, check=True)
     return binary
-
-
-def timed(run, repeats, warmup=3):
-    """Median seconds of `repeats` calls after `warmup`."""
-    for _ in range(warmup):
-        run()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def target_lanes():

@@ -11,6 +11,10 @@ Training: one SGD step (momentum, weight decay) of ResNet-20 from the same weigh
 running statistic within 1e-4 relative, on a batch of random pixels and on real Fashion-MNIST
 images (see check_sgd_step for how ReLU's float32-level ties are accounted for).
 
+Training artifact: `resnetc compile --train` of CIFAR ResNet-20 from a PyTorch model's weights;
+its parameters.f32 must be the state dict laid out as the manifest says, and libtrain.so's step
+(called through its C ABI, 2 threads, 32x32 maps) must give PyTorch float64's loss and gradients.
+
 Skips cleanly, exit 0, when torch is not installed.
 
     python3 scripts/crosscheck_torch.py [--resnetc .build/release/resnetc] [--only NAME]
@@ -267,6 +271,76 @@ def check_sgd_step(resnetc, workdir, batch):
     return not failures, detail + ("; " + "; ".join(failures[:3]) if failures else "")
 
 
+def check_training_artifact(resnetc, workdir, batch=32):
+    """`resnetc compile --train` on CIFAR ResNet-20's spec with a PyTorch model's weights: the
+    artifact's initial region equals the state dict placed by the manifest's layout, and one step
+    of libtrain.so on a random batch gives the loss and every gradient of PyTorch in float64, each
+    within 1e-4 of the tensor's largest magnitude. The seeded batch of 32 has no pre-activation
+    within float32 rounding of zero (at batch 8 one in layer3.2 is, and float32 and float64 then
+    take different ReLU branches: see check_sgd_step)."""
+    import ctypes
+    import json
+    torch.manual_seed(4)
+    model = CifarResNet(3, "A")
+    state = {k: v.contiguous() for k, v in model.state_dict().items()}
+    weights, artifact = os.path.join(workdir, "train-artifact.safetensors"), os.path.join(workdir, "train-artifact")
+    save_file(state, weights)
+    run = subprocess.run([resnetc, "compile", "specs/cifar-resnet20.yaml", "--weights", weights, "--train", "-o", artifact],
+                         cwd=ROOT, capture_output=True, text=True)
+    if run.returncode != 0:
+        return False, f"resnetc compile --train failed: {run.stderr.strip()}"
+    layout = json.load(open(os.path.join(artifact, "manifest.json")))["training"]
+    region = np.fromfile(os.path.join(artifact, "parameters.f32"), dtype=np.float32)
+    if region.size != layout["parameter_floats"]:
+        return False, f"parameters.f32 holds {region.size} floats, the manifest says {layout['parameter_floats']}"
+    for entry in layout["parameters"]:
+        value = state[entry["name"]].numpy()
+        if list(value.shape) != entry["shape"] or not np.array_equal(region[entry["offset"]:entry["offset"] + value.size], value.ravel()):
+            return False, f"parameters.f32 at {entry['name']} (offset {entry['offset']}) is not the state dict's tensor"
+
+    library = ctypes.CDLL(os.path.join(artifact, "libtrain.so"))
+    library.rc_trainer_create.restype = ctypes.c_void_p
+    library.rc_trainer_create.argtypes = [ctypes.c_int]
+    for region_function in (library.rc_trainer_params, library.rc_trainer_grads):
+        region_function.restype = ctypes.POINTER(ctypes.c_float)
+        region_function.argtypes = [ctypes.c_void_p]
+    library.rc_train_step.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+    library.rc_train_step.restype = ctypes.c_int
+    library.rc_trainer_destroy.argtypes = [ctypes.c_void_p]
+    library.rc_set_threads(2)
+    trainer = library.rc_trainer_create(batch)
+    np.ctypeslib.as_array(library.rc_trainer_params(trainer), shape=(region.size,))[:] = region
+    generator = torch.Generator().manual_seed(5)
+    x = torch.randn(batch, 3, 32, 32, generator=generator)
+    labels = torch.randint(0, 10, (batch,), generator=generator)
+    xn, ln = np.ascontiguousarray(x.numpy()), np.ascontiguousarray(labels.numpy().astype(np.int32))
+    loss = np.zeros(1, dtype=np.float32)
+    status = library.rc_train_step(trainer, batch, xn.ctypes.data, ln.ctypes.data, loss.ctypes.data, None)
+    gradients = np.ctypeslib.as_array(library.rc_trainer_grads(trainer), shape=(region.size,)).copy()
+    library.rc_trainer_destroy(trainer)
+    if status != 0:
+        return False, f"rc_train_step returned {status}"
+
+    reference = model.double().train()
+    expected = F.cross_entropy(reference(x.double()), labels)
+    expected.backward()
+    if abs(loss[0] - expected.item()) > TOLERANCE * abs(expected.item()):
+        return False, f"loss {loss[0]:.6f}, PyTorch float64 {expected.item():.6f}"
+    by_name = {entry["name"]: entry for entry in layout["parameters"]}
+    worst, worst_name, failures = 0.0, "", []
+    for name, p in reference.named_parameters():
+        entry = by_name[name]
+        ours = gradients[entry["offset"]:entry["offset"] + p.numel()]
+        truth = p.grad.numpy().ravel()
+        error = float(np.abs(ours - truth).max() / max(np.abs(truth).max(), 1e-12))
+        if error > worst:
+            worst, worst_name = error, name
+        if error > TOLERANCE:
+            failures.append(f"{name}: {error:.1e}")
+    detail = f"loss {loss[0]:.6f} vs {expected.item():.6f}; {len(by_name)} tensors laid out as the manifest says; worst gradient {worst:.1e} ({worst_name})"
+    return not failures, detail + ("; " + ", ".join(failures[:3]) if failures else "")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--resnetc", default=os.path.join(ROOT, ".build/release/resnetc"))
@@ -294,6 +368,11 @@ def main():
                 print(f"crosscheck_torch: {name:<18} {'ok  ' if ok else 'FAIL'} {detail}")
                 passed += ok
                 failures += not ok
+        if not args.only or args.only == "train-artifact":
+            ok, detail = check_training_artifact(args.resnetc, workdir)
+            print(f"crosscheck_torch: {'train-artifact':<18} {'ok  ' if ok else 'FAIL'} {detail}")
+            passed += ok
+            failures += not ok
     print(f"crosscheck_torch: {passed} passed, {failures} failed")
     sys.exit(1 if failures else 0)
 

@@ -15,12 +15,15 @@ public struct CodegenError: Error, CustomStringConvertible {
 }
 
 /// Emits the kernel for each node kind: a wrapper that fixes the shapes of a generic body from
-/// the prelude as compile-time constants.
+/// the prelude as compile-time constants. Every kernel runs on all threads of its caller's
+/// parallel region (the bodies share out their loops with `omp for nowait`) and ends at a
+/// barrier: the forward pass and the training step each open one region, so no kernel pays a
+/// fork and join.
 enum KernelEmitter {
     /// The kernel that computes `id` per batch, or nil for leaves and parameter-only nodes;
     /// `winograd` lets stride-1 3×3 convolutions run as Winograd F(2×2, 3×3) (their weights must
     /// then be packed by `rc_pack_winograd_weight`).
-    static func kernel(for id: NodeID, in graph: Graph, target: Target, team: ThreadTeam, winograd: Bool = false) throws(CodegenError) -> Kernel? {
+    static func kernel(for id: NodeID, in graph: Graph, target: Target, winograd: Bool = false) throws(CodegenError) -> Kernel? {
         let node = graph[id]
         guard node.type.batched else { return nil }
         func dims(_ operand: Int) -> [Int] { graph[node.inputs[operand]].type.dims }
@@ -31,44 +34,44 @@ enum KernelEmitter {
         switch node.op {
         case .input:
             let (c, h, w) = (out[0], out[1], out[2])
-            return wrapper(name: "input_block_c\(c)x\(h)x\(w)", comment: "NCHW -> NCHWc: \(node.type)", team: team,
+            return wrapper(name: "input_block_c\(c)x\(h)x\(w)", comment: "NCHW -> NCHWc: \(node.type)",
                            parameters: ["const float *src"], body: "rc_input_block(n, src, out, \(c), \(h), \(w));")
         case .labels, .parameter, .foldBatchNormWeight, .foldBatchNormBias:
             return nil
         case .conv2d(let conv):
-            return convolution(conv, input: dims(0), output: out, comment: shapeComment, target: target, team: team,
+            return convolution(conv, input: dims(0), output: out, comment: shapeComment, target: target,
                                winograd: winograd && usesWinograd(conv))
         case .shortcutPad(let stride, _):
             let i = dims(0)
             return wrapper(name: "shortcut_pad_c\(i[0])x\(i[1])x\(i[2])_o\(out[0])x\(out[1])x\(out[2])_s\(stride)",
-                           comment: "\(shapeComment), option A", team: team, parameters: ["const float *in"],
+                           comment: "\(shapeComment), option A", parameters: ["const float *in"],
                            body: "rc_shortcut_pad(n, in, out, \(i[0]), \(i[1]), \(i[2]), \(out[0]), \(out[1]), \(out[2]), \(stride));")
         case .maxPool(let window):
             let i = dims(0)
             return wrapper(name: "max_pool_c\(i[0])x\(i[1])x\(i[2])_k\(window.kernel)s\(window.stride)p\(window.padding)",
-                           comment: shapeComment, team: team, parameters: ["const float *in"],
+                           comment: shapeComment, parameters: ["const float *in"],
                            body: "rc_max_pool(n, in, out, \(blocks(i[0])), \(i[1]), \(i[2]), \(out[1]), \(out[2]), \(window.kernel), \(window.stride), \(window.padding));")
         case .globalAveragePool:
             let i = dims(0)
-            return wrapper(name: "global_avg_pool_c\(i[0])x\(i[1])x\(i[2])", comment: shapeComment, team: team, parameters: ["const float *in"],
+            return wrapper(name: "global_avg_pool_c\(i[0])x\(i[1])x\(i[2])", comment: shapeComment, parameters: ["const float *in"],
                            body: "rc_global_avg_pool(n, in, out, \(i[0]), \(i[1] * i[2]));")
         case .linear:
             let features = dims(0)[0]
-            return wrapper(name: "linear_f\(features)_o\(out[0])", comment: shapeComment, team: team,
+            return wrapper(name: "linear_f\(features)_o\(out[0])", comment: shapeComment,
                            parameters: ["const float *in", "const float *w", "const float *bias"],
                            body: "rc_linear(n, in, w, bias, out, \(features), \(out[0]));")
         case .batchNorm(let bn):
             guard TensorLayout.isFeatureMap(node.type) else { throw CodegenError(message: "batch norm on \(node.type) is not supported") }
-            return wrapper(name: "batch_norm_c\(out[0])x\(out[1])x\(out[2])_eps\(bn.epsilon.bitPattern)", comment: shapeComment, team: team,
+            return wrapper(name: "batch_norm_c\(out[0])x\(out[1])x\(out[2])_eps\(bn.epsilon.bitPattern)", comment: shapeComment,
                            parameters: ["const float *in", "const float *gamma", "const float *beta", "const float *mean", "const float *var"],
                            body: "rc_batch_norm(n, in, gamma, beta, mean, var, out, \(blocks(out[0])), \(out[1] * out[2]), \(bn.epsilon)f);")
         case .relu:
             let elements = layout.storedElementCount(node.type)
-            return wrapper(name: "relu_e\(elements)", comment: shapeComment, team: team, parameters: ["const float *in"],
+            return wrapper(name: "relu_e\(elements)", comment: shapeComment, parameters: ["const float *in"],
                            body: "rc_relu(n, in, out, \(elements));")
         case .add:
             let elements = layout.storedElementCount(node.type)
-            return wrapper(name: "add_e\(elements)", comment: shapeComment, team: team, parameters: ["const float *a", "const float *b"],
+            return wrapper(name: "add_e\(elements)", comment: shapeComment, parameters: ["const float *a", "const float *b"],
                            body: "rc_add(n, a, b, out, \(elements));")
         case .softmaxCrossEntropy:
             throw CodegenError(message: "the loss is computed by training code; compile the forward graph")
@@ -103,7 +106,7 @@ enum KernelEmitter {
         conv.kernel == 3 && conv.stride == 1 && conv.padding == 1
     }
 
-    static func convolution(_ conv: Convolution, input: [Int], output: [Int], comment: String, target: Target, team: ThreadTeam,
+    static func convolution(_ conv: Convolution, input: [Int], output: [Int], comment: String, target: Target,
                             winograd: Bool = false) -> Kernel {
         let e = conv.epilogue
         func blocks(_ channels: Int) -> Int { target.layout.blocks(channels) }
@@ -113,7 +116,7 @@ enum KernelEmitter {
         /// The kernel with its sizes as an enum of literals, and `loop` calling a body with them (`SIZES`).
         func sized(_ constants: KeyValuePairs<String, Int>, _ detail: String, _ loop: String) -> Kernel {
             let all = Array(constants) + Array(epilogue)
-            return wrapper(name: name, comment: "\(comment), \(detail)", team: team,
+            return wrapper(name: name, comment: "\(comment), \(detail)",
                            parameters: ["const float *in", "const float *w", "const float *bias", "const float *res"],
                            body: "enum { \(all.map { "\($0.key) = \($0.value)" }.joined(separator: ", ")) };\n"
                                + loop.replacingOccurrences(of: "SIZES", with: all.map(\.key).joined(separator: ", ")))
@@ -143,25 +146,21 @@ enum KernelEmitter {
 
     /// The weight gradient of a convolution of `input` to `output` (C × H × W each), with its sizes
     /// as literals; `scratch` holds `RC_WEIGHT_GRADIENT_SCRATCH(O, I, K)` doubles.
-    static func convolutionWeightGradient(_ conv: Convolution, input: [Int], output: [Int], target: Target, team: ThreadTeam) -> Kernel {
+    static func convolutionWeightGradient(_ conv: Convolution, input: [Int], output: [Int], target: Target) -> Kernel {
         let (k, s, p) = (conv.kernel, conv.stride, conv.padding)
         let lastBlockChannels = input[0] - (target.layout.blocks(input[0]) - 1) * target.lanes
         return wrapper(
             name: "conv2d_backward_weight_c\(input[0])x\(input[1])x\(input[2])_o\(output[0])x\(output[1])x\(output[2])_k\(k)s\(s)p\(p)",
             comment: "d weight (\(output[0])x\(input[0])x\(k)x\(k)) of a \(k)x\(k) stride \(s) padding \(p) convolution, "
                 + "(N,\(input[0]),\(input[1]),\(input[2])) -> (N,\(output[0]),\(output[1]),\(output[2]))",
-            team: team, parameters: ["const float *gy", "const float *x", "double *scratch"],
+            parameters: ["const float *gy", "const float *x", "double *scratch"],
             body: "rc_conv_backward_weight(n, gy, x, out, scratch, \(output[0]), \(input[0]), \(lastBlockChannels), \(input[1]), \(input[2]), "
                 + "\(output[1]), \(output[2]), \(k), \(s), \(p));")
     }
 
-    private static func wrapper(name: String, comment: String, team: ThreadTeam, parameters: [String], body: String) -> Kernel {
+    private static func wrapper(name: String, comment: String, parameters: [String], body: String) -> Kernel {
         let signature = (["int n"] + parameters + ["float *out"]).joined(separator: ", ")
-        let statements: String
-        switch team {
-        case .ownRegion: statements = "#pragma omp parallel\n    {\n        \(body.replacingOccurrences(of: "\n", with: "\n        "))\n    }"
-        case .callersRegion: statements = "\(body.replacingOccurrences(of: "\n", with: "\n    "))\n#pragma omp barrier"
-        }
+        let statements = "\(body.replacingOccurrences(of: "\n", with: "\n    "))\n#pragma omp barrier"
         return Kernel(name: name, definition: """
             /* \(name): \(CText.comment(comment)) */
             __attribute__((noinline)) static void \(name)(\(signature))
@@ -171,15 +170,4 @@ enum KernelEmitter {
 
             """)
     }
-}
-
-/// Where a generated kernel's threads come from. The generic bodies share out their loops among
-/// the threads of an enclosing parallel region (`omp for`), so a kernel either opens one or runs
-/// in its caller's.
-enum ThreadTeam {
-    /// The kernel opens its own parallel region (the training step, whose kernels each do).
-    case ownRegion
-    /// Every thread of the caller's region runs the kernel, which ends at a barrier: inference
-    /// runs its whole forward pass in one region, so no kernel pays a fork and join.
-    case callersRegion
 }

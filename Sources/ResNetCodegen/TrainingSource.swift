@@ -69,6 +69,28 @@ public enum TrainingCodeGenerator {
             if case .batchNormBackward = graph[id].op { shiftWithScale[graph[id].inputs[3]] = graph[id].inputs[4] }
         }
         let shiftsFused = Set(shiftWithScale.values)
+        // A batch norm read only by a ReLU, or by a residual add read only by a ReLU, is
+        // normalised by one `rc_bn_normalize` pass that also adds and clips, writing the ReLU's
+        // output: its statistics are taken where it stands, the pass runs where the add (or the
+        // ReLU) stands, in the buffer the plan gives that node and, in place, the ReLU (so it
+        // reads only values live there), and the add and ReLU kernels drop out.
+        let users = graph.users()
+        var normalization: [NodeID: (batchNorm: NodeID, residual: NodeID?, output: NodeID)] = [:]
+        var normalizedLater = Set<NodeID>(), doneByNormalization = Set<NodeID>()
+        for id in graph.ids {
+            // (An add of two batch norms, as a projection shortcut's, fuses the first one only.)
+            guard case .batchNormTraining = graph[id].op, let next = graph.soleUser(of: id, users: users), normalization[next] == nil else { continue }
+            if graph[next].op == .relu {
+                normalization[next] = (id, nil, next)
+            } else if graph[next].op == .add, let relu = graph.soleUser(of: next, users: users), graph[relu].op == .relu,
+                      buffer(relu) == buffer(next), let residual = graph[next].inputs.first(where: { $0 != id }) {
+                normalization[next] = (id, residual, relu)
+                doneByNormalization.insert(relu)
+            } else {
+                continue
+            }
+            normalizedLater.insert(id)
+        }
 
         var kernels: [Kernel] = []
         var kernelNames = Set<String>()
@@ -96,11 +118,23 @@ public enum TrainingCodeGenerator {
             let node = graph[id]
             let x = node.inputs
             var call: KernelCall
+            if doneByNormalization.contains(id) {
+                steps.append("    /* \(CText.comment(CodeGenerator.describe(id, in: graph))): computed with the batch norm before it */")
+                continue
+            }
+            if let fused = normalization[id] {
+                let bn = graph[fused.batchNorm], f = fm(bn.inputs[0])
+                call = KernelCall(node: id, function: "rc_bn_normalize",
+                                  arguments: ["n", buffer(bn.inputs[0]), try parameter(bn.inputs[1]), try parameter(bn.inputs[2]), try stats(bn.inputs[0]),
+                                              fused.residual.map(buffer) ?? "0", "1", buffer(fused.output), "\(f.c)", "\(f.h * f.w)"])
+                steps.append(call.statement(in: graph))
+                continue
+            }
             switch node.op {
             case .parameter, .labels:
                 continue
             case .input, .shortcutPad, .maxPool, .globalAveragePool, .relu, .add, .linear, .conv2d:
-                guard node.type.batched, let kernel = try KernelEmitter.kernel(for: id, in: graph, target: target, team: .callersRegion) else {
+                guard node.type.batched, let kernel = try KernelEmitter.kernel(for: id, in: graph, target: target) else {
                     throw CodegenError(message: "\(node.name): \(node.op.mnemonic) on unbatched values is not supported in training")
                 }
                 if kernelNames.insert(kernel.name).inserted { kernels.append(kernel) }
@@ -116,7 +150,8 @@ public enum TrainingCodeGenerator {
             case .batchNormTraining(let bn):
                 let f = fm(x[0])
                 statsWritten.insert(x[0])
-                call = KernelCall(node: id, function: "rc_bn_train", arguments: ["n", buffer(x[0]), try parameter(x[1]), try parameter(x[2]), buffer(id), try stats(x[0]), "t->scratch", "\(f.c)", "\(f.h * f.w)", "\(bn.epsilon)f"])
+                let output = normalizedLater.contains(id) ? "0" : buffer(id)
+                call = KernelCall(node: id, function: "rc_bn_train", arguments: ["n", buffer(x[0]), try parameter(x[1]), try parameter(x[2]), output, try stats(x[0]), "t->scratch", "\(f.c)", "\(f.h * f.w)", "\(bn.epsilon)f"])
                 scratchSizes.insert("RC_BATCH_NORM_SCRATCH(max_batch, \(f.c))")
             case .runningMean(let momentum), .runningVariance(let momentum):
                 guard let state = updateOf[id] else { throw CodegenError(message: "\(node.name) updates no running statistic") }
@@ -171,7 +206,7 @@ public enum TrainingCodeGenerator {
                 let winograd = KernelEmitter.usesWinograd(transpose)
                 let kernel = KernelEmitter.convolution(transpose, input: [o.c, o.h, o.w], output: [i.c, i.h, i.w],
                                                        comment: "input gradient of a \(conv.kernel)x\(conv.kernel) stride-1 convolution", target: target,
-                                                       team: .callersRegion, winograd: winograd)
+                                                       winograd: winograd)
                 if kernelNames.insert(kernel.name).inserted { kernels.append(kernel) }
                 call = KernelCall(node: id, function: kernel.name, arguments: ["n", buffer(x[0]), try packedWeight(x[1], layout: 2, winograd: winograd), "0", "0", buffer(id)])
             case .conv2dBackwardInput(let conv, _, _):
@@ -179,7 +214,7 @@ public enum TrainingCodeGenerator {
                 call = KernelCall(node: id, function: "rc_conv_backward_input", arguments: ["n", buffer(x[0]), try packedWeight(x[1], layout: 1, winograd: false), buffer(id), "\(blocks(i.c))", "\(i.h)", "\(i.w)", "\(blocks(o.c))", "\(o.h)", "\(o.w)", "\(conv.kernel)", "\(conv.stride)", "\(conv.padding)"])
             case .conv2dBackwardWeight(let conv):
                 let (i, o) = (fm(x[1]), fm(x[0]))
-                let kernel = KernelEmitter.convolutionWeightGradient(conv, input: [i.c, i.h, i.w], output: [o.c, o.h, o.w], target: target, team: .callersRegion)
+                let kernel = KernelEmitter.convolutionWeightGradient(conv, input: [i.c, i.h, i.w], output: [o.c, o.h, o.w], target: target)
                 if kernelNames.insert(kernel.name).inserted { kernels.append(kernel) }
                 scratchSizes.insert("RC_WEIGHT_GRADIENT_SCRATCH(\(o.c), \(i.c), \(conv.kernel))")
                 call = KernelCall(node: id, function: kernel.name, arguments: ["n", buffer(x[0]), buffer(x[1]), "t->scratch", try gradientSlot(id)])

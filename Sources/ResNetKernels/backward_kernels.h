@@ -22,8 +22,49 @@
 /* A vector of RC_LANES doubles, for per-lane arithmetic that float would round too coarsely. */
 typedef double vecd __attribute__((vector_size(RC_LANES * sizeof(double))));
 
-/* y = gamma * (x - mean) * rstd + beta on the batch's own statistics, saved in stats; padding
- * lanes stay zero. Each image's sum and squared deviations are taken in float over one cached
+/* One (image, block) plane of a training batch norm's output: gamma * ((x - mean) * rstd) + beta,
+ * in the order PyTorch rounds it (folding the mean into a shift, x * scale + shift, rounds
+ * differently near zero, where ReLU decides), plus `residual` if given, then ReLU if `relu`.
+ * Inlined with constant `relu` and a null or non-null residual, so each variant is its own loop. */
+RC_INLINE void rc_bn_apply(const float *x, const float *residual, float *y, vecf scale, vecf mu, vecf rstd, vecf shift, int HW, const int relu)
+{
+    for (int p = 0; p < HW; p++) {
+        vecf v = scale * ((vec_load(x + p * RC_LANES) - mu) * rstd) + shift;
+        if (residual) v += vec_load(residual + p * RC_LANES);
+        vec_store(y + p * RC_LANES, relu ? vec_relu(v) : v);
+    }
+}
+
+/* y = gamma * (x - mean) * rstd + beta from the statistics rc_bn_train saved in stats, with the
+ * residual add (residual non-null) and ReLU (relu) that follow the batch norm fused in, so the
+ * block's output is one pass over memory; padding lanes stay zero. Called by every thread of a
+ * parallel region. */
+__attribute__((noinline, unused)) static void rc_bn_normalize(int n, const float *x, const float *gamma, const float *beta, const float *stats,
+                                                              const float *residual, int relu, float *y, int C, int HW)
+{
+    const int CB = RC_BLOCKS(C);
+#pragma omp for collapse(2) schedule(static)
+    for (int b = 0; b < n; b++)
+        for (int cb = 0; cb < CB; cb++) {
+            vecf scale = vec_zero(), mu = vec_zero(), rstd = vec_zero(), shift = vec_zero();
+            for (int l = 0; l < RC_LANES && cb * RC_LANES + l < C; l++) {
+                const int c = cb * RC_LANES + l;
+                scale[l] = gamma[c];
+                mu[l] = stats[c];
+                rstd[l] = stats[C + c];
+                shift[l] = beta[c];
+            }
+            const size_t base = ((size_t)b * CB + cb) * HW * RC_LANES;
+            if (residual && relu) rc_bn_apply(x + base, residual + base, y + base, scale, mu, rstd, shift, HW, 1);
+            else if (residual) rc_bn_apply(x + base, residual + base, y + base, scale, mu, rstd, shift, HW, 0);
+            else if (relu) rc_bn_apply(x + base, 0, y + base, scale, mu, rstd, shift, HW, 1);
+            else rc_bn_apply(x + base, 0, y + base, scale, mu, rstd, shift, HW, 0);
+        }
+}
+
+/* A batch norm on the batch's own statistics: saves them in stats and, unless y is NULL (its
+ * normalisation then runs later, fused with what follows, as rc_bn_normalize), writes
+ * y = gamma * (x - mean) * rstd + beta. Each image's sum and squared deviations are taken in float over one cached
  * plane, in parallel over (image, block), and merged into the batch's in image order in double
  * (Chan's parallel variance): two passes over data in cache, one over memory, no E[x^2] - E[x]^2
  * cancellation, and results that do not depend on the thread count. Called by every thread of a
@@ -65,22 +106,7 @@ __attribute__((noinline, unused)) static void rc_bn_train(int n, const float *x,
             stats[2 * C + cb * RC_LANES + l] = (float)var;
         }
     }
-#pragma omp for collapse(2) schedule(static)
-    for (int b = 0; b < n; b++)
-        for (int cb = 0; cb < CB; cb++) {
-            /* y = gamma * ((x - mean) * rstd) + beta, in the order PyTorch rounds it: folding the mean
-             * into a shift (x * scale + shift) rounds differently near zero, where ReLU decides. */
-            vecf scale = vec_zero(), mu = vec_zero(), rstd = vec_zero(), shift = vec_zero();
-            for (int l = 0; l < RC_LANES && cb * RC_LANES + l < C; l++) {
-                const int c = cb * RC_LANES + l;
-                scale[l] = gamma[c];
-                mu[l] = stats[c];
-                rstd[l] = stats[C + c];
-                shift[l] = beta[c];
-            }
-            const size_t base = ((size_t)b * CB + cb) * HW * RC_LANES;
-            for (int p = 0; p < HW; p++) vec_store(y + base + p * RC_LANES, scale * ((vec_load(x + base + p * RC_LANES) - mu) * rstd) + shift);
-        }
+    if (y) rc_bn_normalize(n, x, gamma, beta, stats, 0, 0, y, C, HW);
 }
 
 /* running = (1 - m) * running + m * batch statistic from the saved stats (the variance made

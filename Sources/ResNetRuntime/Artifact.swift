@@ -3,11 +3,14 @@ import ResNetDiagnostics
 import ResNetIR
 
 /// What `resnetc compile` writes: model.c, model.h, the shared library, the packed weights and a
-/// manifest, all swapped into place at once so a reader never sees half an artifact.
+/// manifest (with `--train` also the training step's train.c, train.h, libtrain.so and initial
+/// parameter region), all swapped into place at once so a reader never sees half an artifact.
 public enum Artifact {
     public static let manifestName = "manifest.json"
     public static let libraryName = "libmodel.so"
     public static let weightsName = "weights.packed"
+    public static let trainingLibraryName = "libtrain.so"
+    public static let parameterRegionName = "parameters.f32"
 
     /// The artifact's description: what was compiled, how, and the sizes a loader checks.
     public struct Manifest: Codable, Sendable {
@@ -47,11 +50,40 @@ public enum Artifact {
         /// SHA-256 of libmodel.so and weights.packed, checked before either is used.
         public var librarySHA256 = ""
         public var weightsSHA256 = ""
+        /// The training step, when compiled with `--train`.
+        public var training: Training?
 
         /// One raw parameter, in `rc_pack` order.
         public struct RawParameter: Codable, Sendable {
             public var name: String
             public var shape: [Int]
+        }
+
+        /// The training step of a `--train` artifact: libtrain.so (the ABI in train.h) and its
+        /// flat parameter region, whose gradient and momentum regions have the same layout.
+        public struct Training: Codable, Sendable {
+            /// Floats in the parameter region (`rc_param_floats`).
+            public var parameterFloats: Int
+            /// Each parameter tensor's place in the region, in state-dict order.
+            public var parameters: [RegionParameter]
+            public var arenaBytesPerImage: Int
+            /// SHA-256 of libtrain.so and of parameters.f32 (the initial region, float32 in the
+            /// machine's byte order, as weights.packed).
+            public var librarySHA256 = ""
+            public var parametersSHA256 = ""
+
+            enum CodingKeys: String, CodingKey {
+                case parameters
+                case parameterFloats = "parameter_floats", arenaBytesPerImage = "arena_bytes_per_image"
+                case librarySHA256 = "library_sha256", parametersSHA256 = "parameters_sha256"
+            }
+        }
+
+        /// One tensor of the training parameter region: its state-dict name, shape and offset in floats.
+        public struct RegionParameter: Codable, Sendable {
+            public var name: String
+            public var shape: [Int]
+            public var offset: Int
         }
 
         enum CodingKeys: String, CodingKey {
@@ -60,7 +92,18 @@ public enum Artifact {
             case arenaBytesPerImage = "arena_bytes_per_image", unplannedBytesPerImage = "unplanned_bytes_per_image"
             case trainingArenaBytesPerImage = "training_arena_bytes_per_image"
             case packedFloats = "packed_floats", rawParameters = "raw_parameters", instructionSets = "instruction_sets"
-            case librarySHA256 = "library_sha256", weightsSHA256 = "weights_sha256"
+            case librarySHA256 = "library_sha256", weightsSHA256 = "weights_sha256", training
+        }
+    }
+
+    /// The training step a `--train` artifact carries: its build and initial parameter region.
+    public struct TrainingPart {
+        public let build: TrainingBuild
+        public let region: [Float]
+
+        public init(build: TrainingBuild, region: [Float]) {
+            self.build = build
+            self.region = region
         }
     }
 
@@ -91,7 +134,8 @@ public enum Artifact {
     }
 
     /// Every file `write` puts in an artifact; a directory holding anything else is not one.
-    public static let fileNames: Set<String> = ["model.c", "model.h", libraryName, weightsName, manifestName]
+    public static let fileNames: Set<String> = ["model.c", "model.h", libraryName, weightsName, manifestName,
+                                                 "train.c", "train.h", trainingLibraryName, parameterRegionName]
 
     /// Why `path` is not an artifact resnetc may replace, or nil if it is one: a directory whose
     /// manifest decodes with this format and version and which holds only the files resnetc
@@ -125,20 +169,31 @@ public enum Artifact {
         return nil
     }
 
-    public static func write(to directory: String, build: InferenceBuild, packed: [Float], manifest: Manifest) throws {
+    public static func write(to directory: String, build: InferenceBuild, packed: [Float], manifest: Manifest, training: TrainingPart? = nil) throws {
         let library = try FileBytes.read(build.library, what: "compiled library")
         let weights = packed.withUnsafeBytes { Data($0) }
         var manifest = manifest
         manifest.librarySHA256 = SHA256.hex(library)
         manifest.weightsSHA256 = SHA256.hex(weights)
+        var files: [(String, Data)] = [
+            ("model.c", Data(build.source.c.utf8)), ("model.h", Data(build.source.header.utf8)), (libraryName, library), (weightsName, weights),
+        ]
+        if let training {
+            let source = training.build.source
+            let trainingLibrary = try FileBytes.read(training.build.library, what: "compiled training library")
+            let region = training.region.withUnsafeBytes { Data($0) }
+            manifest.training = Manifest.Training(
+                parameterFloats: source.parameterFloats,
+                parameters: source.parameters.map { Manifest.RegionParameter(name: $0.name, shape: $0.dims, offset: $0.offset) },
+                arenaBytesPerImage: training.build.plan.arenaBytesPerImage,
+                librarySHA256: SHA256.hex(trainingLibrary), parametersSHA256: SHA256.hex(region))
+            files += [("train.c", Data(source.c.utf8)), ("train.h", Data(source.header.utf8)), (trainingLibraryName, trainingLibrary),
+                      (parameterRegionName, region)]
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let manifestData = try encoder.encode(manifest)
+        files.append((manifestName, try encoder.encode(manifest)))
         try AtomicFile.writeDirectory(at: directory, refusal: notReplaceableReason) { staging in
-            let files: [(String, Data)] = [
-                ("model.c", Data(build.source.c.utf8)), ("model.h", Data(build.source.header.utf8)),
-                (libraryName, library), (weightsName, weights), (manifestName, manifestData),
-            ]
             for (name, data) in files {
                 try AtomicFile.writeNew(data, to: "\(staging)/\(name)", reportingAs: "\(directory)/\(name)")
             }

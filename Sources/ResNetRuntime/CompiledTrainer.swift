@@ -98,12 +98,24 @@ public struct TrainingBuild {
         return TrainingBuild(training: training, plan: plan, source: source, library: library)
     }
 
-    /// Copies parameter values (by state-dict name) into a trainer's flat region.
-    public func load(_ values: ParameterValues, into trainer: CompiledTrainer) throws {
+    /// The flat parameter region holding `values` (by state-dict name), in the layout of
+    /// `source.parameters`.
+    public func parameterRegion(_ values: ParameterValues) throws -> [Float] {
+        var region = [Float](repeating: 0, count: source.parameterFloats)
         for p in source.parameters {
             guard let v = values.tensors[p.name], v.count == p.dims.reduce(1, *) else { throw RuntimeError("no value for '\(p.name)'") }
-            for (i, x) in v.enumerated() { trainer.parameters[p.offset + i] = x }
+            region.replaceSubrange(p.offset..<(p.offset + v.count), with: v)
         }
+        return region
+    }
+
+    /// Copies parameter values (by state-dict name) into a trainer's flat region.
+    public func load(_ values: ParameterValues, into trainer: CompiledTrainer) throws {
+        let region = try parameterRegion(values)
+        guard region.count == trainer.parameters.count else {
+            throw RuntimeError("the trainer's parameter region holds \(trainer.parameters.count) floats, not \(region.count)")
+        }
+        _ = trainer.parameters.update(fromContentsOf: region)
     }
 
     /// The trainer's flat region as named tensors.
