@@ -66,7 +66,6 @@ public enum Artifact {
             public var parameterFloats: Int
             /// Each parameter tensor's place in the region, in state-dict order.
             public var parameters: [RegionParameter]
-            public var arenaBytesPerImage: Int
             /// SHA-256 of libtrain.so and of parameters.f32 (the initial region, float32 in the
             /// machine's byte order, as weights.packed).
             public var librarySHA256 = ""
@@ -74,7 +73,7 @@ public enum Artifact {
 
             enum CodingKeys: String, CodingKey {
                 case parameters
-                case parameterFloats = "parameter_floats", arenaBytesPerImage = "arena_bytes_per_image"
+                case parameterFloats = "parameter_floats"
                 case librarySHA256 = "library_sha256", parametersSHA256 = "parameters_sha256"
             }
         }
@@ -185,7 +184,6 @@ public enum Artifact {
             manifest.training = Manifest.Training(
                 parameterFloats: source.parameterFloats,
                 parameters: source.parameters.map { Manifest.RegionParameter(name: $0.name, shape: $0.dims, offset: $0.offset) },
-                arenaBytesPerImage: training.build.plan.arenaBytesPerImage,
                 librarySHA256: SHA256.hex(trainingLibrary), parametersSHA256: SHA256.hex(region))
             files += [("train.c", Data(source.c.utf8)), ("train.h", Data(source.header.utf8)), (trainingLibraryName, trainingLibrary),
                       (parameterRegionName, region)]

@@ -33,9 +33,10 @@ struct Compile: ParsableCommand {
             let trainingPart = try train ? trainingStep(withLoss, values: values, compiler: compiler) : nil
             let (_, packed) = try build.load(values, maxBatch: 1)
             let plan = build.program.plan
-            let training = try Pipeline.trainingPlan(for: spec, layout: compiler.target.codegen.layout)
+            let trainingArena = try trainingPart?.build.plan.arenaBytesPerImage
+                ?? Pipeline.trainingPlan(for: spec, layout: compiler.target.codegen.layout).arenaBytesPerImage
             let manifest = try Artifact.manifest(
-                for: build, graph: graph, trainingArenaBytesPerImage: training.arenaBytesPerImage, specFile: options.spec, overrides: options.overrides, packedFloats: packed.count,
+                for: build, graph: graph, trainingArenaBytesPerImage: trainingArena, specFile: options.spec, overrides: options.overrides, packedFloats: packed.count,
                 weights: model.weights.map { "from \($0)" } ?? "He-initialised, seed \(model.seed ?? spec.seed)")
             let directory = output ?? "out/\(Artifact.directoryName(for: spec.name))"
             try Artifact.write(to: directory, build: build, packed: packed, manifest: manifest, training: trainingPart)
