@@ -134,7 +134,7 @@ public enum TrainingCodeGenerator {
             case .parameter, .labels:
                 continue
             case .input, .shortcutPad, .maxPool, .globalAveragePool, .relu, .add, .linear, .conv2d:
-                guard node.type.batched, let kernel = try KernelEmitter.kernel(for: id, in: graph, target: target) else {
+                guard node.type.batched, let kernel = try KernelEmitter.kernel(for: id, in: graph, target: target, winograd: true) else {
                     throw CodegenError(message: "\(node.name): \(node.op.mnemonic) on unbatched values is not supported in training")
                 }
                 if kernelNames.insert(kernel.name).inserted { kernels.append(kernel) }
@@ -142,7 +142,7 @@ public enum TrainingCodeGenerator {
                 switch node.op {
                 case .input: arguments = ["input"]
                 case .conv2d(let conv):
-                    arguments = [buffer(x[0]), try packedWeight(x[1], layout: 0, winograd: false), "0", "0"]
+                    arguments = [buffer(x[0]), try packedWeight(x[1], layout: 0, winograd: KernelEmitter.usesWinograd(conv)), "0", "0"]
                 case .linear: arguments = [buffer(x[0]), try parameter(x[1]), try parameter(x[2])]
                 default: arguments = x.map(buffer)
                 }
