@@ -19,9 +19,6 @@
  * (image, channel block), its per-image sums. */
 #define RC_BATCH_NORM_SCRATCH(n, C) ((size_t)(n) * RC_BLOCKS(C) * 2 * RC_LANES)
 
-/* A vector of RC_LANES doubles, for per-lane arithmetic that float would round too coarsely. */
-typedef double vecd __attribute__((vector_size(RC_LANES * sizeof(double))));
-
 /* One (image, block) plane of a training batch norm's output: gamma * ((x - mean) * rstd) + beta,
  * in the order PyTorch rounds it (folding the mean into a shift, x * scale + shift, rounds
  * differently near zero, where ReLU decides), plus `residual` if given, then ReLU if `relu`.

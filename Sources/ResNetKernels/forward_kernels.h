@@ -31,6 +31,8 @@
 #endif
 typedef float vecf __attribute__((vector_size(RC_LANES * sizeof(float))));
 typedef int32_t veci __attribute__((vector_size(RC_LANES * sizeof(int32_t))));
+/* A vector of RC_LANES doubles, for per-lane arithmetic that float would round too coarsely. */
+typedef double vecd __attribute__((vector_size(RC_LANES * sizeof(double))));
 /* Channel blocks holding c channels, and the floats of one [RC_LANES in][RC_LANES out] weight block. */
 #define RC_BLOCKS(c) (((c) + RC_LANES - 1) / RC_LANES)
 #define RC_WEIGHT_BLOCK (RC_LANES * RC_LANES)

@@ -38,6 +38,8 @@
 #endif
 typedef float vecf __attribute__((vector_size(RC_LANES * sizeof(float))));
 typedef int32_t veci __attribute__((vector_size(RC_LANES * sizeof(int32_t))));
+/* A vector of RC_LANES doubles, for per-lane arithmetic that float would round too coarsely. */
+typedef double vecd __attribute__((vector_size(RC_LANES * sizeof(double))));
 /* Channel blocks holding c channels, and the floats of one [RC_LANES in][RC_LANES out] weight block. */
 #define RC_BLOCKS(c) (((c) + RC_LANES - 1) / RC_LANES)
 #define RC_WEIGHT_BLOCK (RC_LANES * RC_LANES)
@@ -600,32 +602,43 @@ RC_INLINE void rc_winograd(int n, const float *in, const float *u, const float *
 
 /* O x I x 3 x 3 (PyTorch) to the 16 transformed matrices U = G g G^T,
  * G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], each packed [O/L][I/L][L in][L out] (L = RC_LANES)
- * with zero padding, as rc_winograd reads them. Computed in double. With `flipped`, src is the
- * I x O x 3 x 3 weight of a convolution whose input gradient this one computes: inputs and outputs
- * swapped and each kernel turned by 180 degrees. The output blocks are shared out among the
- * threads of an enclosing parallel region; called outside one, the calling thread packs them all. */
+ * with zero padding, as rc_winograd reads them. Computed in double vectors over the L output
+ * channels of a block (one row of a packed block: each position's result is one vector store),
+ * rounded to float once. With `flipped`, src is the I x O x 3 x 3 weight of a convolution whose
+ * input gradient this one computes: inputs and outputs swapped and each kernel turned by 180
+ * degrees. Training repacks every step, so this runs once per step per layer. The output blocks
+ * are shared out among the threads of an enclosing parallel region; called outside one, the
+ * calling thread packs them all. */
 __attribute__((noinline, unused)) static void rc_pack_winograd_weight(float *dst, const float *src, int O, int I, int flipped)
 {
     const int OCB = RC_BLOCKS(O), ICB = RC_BLOCKS(I);
     const size_t matrix = (size_t)OCB * ICB * RC_WEIGHT_BLOCK, row = (size_t)ICB * RC_WEIGHT_BLOCK;
-    const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
 #pragma omp for schedule(static) nowait
     for (int ocb = 0; ocb < OCB; ocb++) {
-        for (int xi = 0; xi < RC_WINOGRAD_POSITIONS; xi++) memset(dst + xi * matrix + ocb * row, 0, row * sizeof(float));
-        for (int o = ocb * RC_LANES; o < O && o < (ocb + 1) * RC_LANES; o++)
-            for (int i = 0; i < I; i++) {
-                double g[9];
-                for (int t = 0; t < 9; t++) g[t] = flipped ? src[((size_t)i * O + o) * 9 + 8 - t] : src[((size_t)o * I + i) * 9 + t];
-                double gg[4][3]; /* G g */
-                for (int r = 0; r < 4; r++)
-                    for (int c = 0; c < 3; c++) gg[r][c] = G[r][0] * g[c] + G[r][1] * g[3 + c] + G[r][2] * g[6 + c];
-                for (int r = 0; r < 4; r++)
-                    for (int c = 0; c < 4; c++) {
-                        const double value = gg[r][0] * G[c][0] + gg[r][1] * G[c][1] + gg[r][2] * G[c][2];
-                        const size_t block = ((size_t)ocb * ICB + i / RC_LANES) * RC_WEIGHT_BLOCK;
-                        dst[(size_t)(r * 4 + c) * matrix + block + (size_t)(i % RC_LANES) * RC_LANES + o % RC_LANES] = (float)value;
-                    }
+        const int lanes = O - ocb * RC_LANES < RC_LANES ? O - ocb * RC_LANES : RC_LANES;
+        if (I % RC_LANES) /* the padding input rows of the last input block */
+            for (int xi = 0; xi < RC_WINOGRAD_POSITIONS; xi++)
+                memset(dst + xi * matrix + ocb * row + (size_t)(ICB - 1) * RC_WEIGHT_BLOCK + (size_t)(I % RC_LANES) * RC_LANES, 0,
+                       (size_t)(RC_LANES - I % RC_LANES) * RC_LANES * sizeof(float));
+        for (int i = 0; i < I; i++) {
+            vecd g[9] = {{0}};
+            for (int l = 0; l < lanes; l++) {
+                const int o = ocb * RC_LANES + l;
+                for (int t = 0; t < 9; t++) g[t][l] = flipped ? src[((size_t)i * O + o) * 9 + 8 - t] : src[((size_t)o * I + i) * 9 + t];
             }
+            vecd gg[4][3]; /* G g: rows 0 and 3 copy rows of g, rows 1 and 2 are (g0 +- g1 + g2) / 2 */
+            for (int c = 0; c < 3; c++) {
+                gg[0][c] = g[c];
+                gg[1][c] = 0.5 * (g[c] + g[3 + c] + g[6 + c]);
+                gg[2][c] = 0.5 * (g[c] - g[3 + c] + g[6 + c]);
+                gg[3][c] = g[6 + c];
+            }
+            float *out = dst + ((size_t)ocb * ICB + i / RC_LANES) * RC_WEIGHT_BLOCK + (size_t)(i % RC_LANES) * RC_LANES;
+            for (int r = 0; r < 4; r++) { /* (G g) G^T */
+                const vecd u[4] = {gg[r][0], 0.5 * (gg[r][0] + gg[r][1] + gg[r][2]), 0.5 * (gg[r][0] - gg[r][1] + gg[r][2]), gg[r][2]};
+                for (int c = 0; c < 4; c++) vec_store(out + (size_t)(r * 4 + c) * matrix, __builtin_convertvector(u[c], vecf));
+            }
+        }
     }
 }
 
