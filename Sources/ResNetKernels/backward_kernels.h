@@ -393,17 +393,90 @@ __attribute__((noinline, unused)) static void rc_conv_backward_input(int n, cons
             }
 }
 
-/* One image's share of one (output block, input block) pair of a convolution's weight gradient,
- * added into part[K*K][RC_LANES in][RC_LANES out] (float: one image's sum is short). Vectors run
- * over the RC_LANES outputs; each tap keeps C accumulators in registers (one per real input
- * channel of the block, C a literal) and the taps loop inside chunks of rows small enough to stay
- * in L1, so every tap reads the chunk from cache. */
-RC_INLINE void rc_conv_weight_gradient_image(const float *g_img, const float *x_img, float *part, const int C, const int IH, const int IW,
-                                             const int OH, const int OW, const int K, const int S, const int P)
+/* Input lanes a three-tap weight-gradient pass keeps in registers: 3 taps x this many
+ * accumulators, plus a broadcast, fit 16 registers at 4 and 8 lanes and 32 at 16. */
+#define RC_WEIGHT_GRADIENT_TAP_LANES (RC_LANES == 16 ? 8 : 4)
+
+/* The three taps kw = 0, 1, 2 of kernel row kh of a stride-1, 3-wide weight gradient, for input
+ * lanes c0 ... c0 + RC_WEIGHT_GRADIENT_TAP_LANES over rows r0 ... r1 of consecutive images (row r
+ * is row r % OH of image r / OH; images g_image and x_image floats apart):
+ * each input pixel's lanes are broadcast once and multiplied with the three output columns it
+ * meets (ow = iw + P - kw), so a broadcast feeds three FMAs where a tap at a time feeds one.
+ * Columns where all three taps land inside the output run without tests; the edge columns test. */
+RC_INLINE void rc_conv_weight_gradient_taps3(const float *g, const float *x, const size_t g_image, const size_t x_image, float *part_row, const int c0,
+                                             const int r0, const int r1, const int kh, const int IH, const int IW, const int OH, const int OW,
+                                             const int P)
 {
-    const int ROWS = OW * RC_LANES >= 2048 ? 1 : 2048 / (OW * RC_LANES);
-    for (int oh0 = 0; oh0 < OH; oh0 += ROWS) {
-        const int oh1 = oh0 + ROWS < OH ? oh0 + ROWS : OH;
+    enum { CH = RC_WEIGHT_GRADIENT_TAP_LANES };
+    vecf acc[3][CH];
+#pragma GCC unroll 3
+    for (int kw = 0; kw < 3; kw++)
+#pragma GCC unroll 8
+        for (int l = 0; l < CH; l++) acc[kw][l] = vec_load(part_row + (size_t)kw * RC_WEIGHT_BLOCK + (size_t)(c0 + l) * RC_LANES);
+    /* Input columns whose three output columns iw + P - 2 ... iw + P all lie in 0 ... OW - 1. */
+    const int lo = 2 - P > 0 ? 2 - P : 0, hi = OW - P < IW ? OW - P : IW;
+    for (int r = r0; r < r1; r++) {
+        const int b = r / OH, oh = r % OH, ih = oh - P + kh;
+        if (ih < 0 || ih >= IH) continue;
+        const float *g_row = g + b * g_image + (size_t)oh * OW * RC_LANES;
+        const float *x_row = x + b * x_image + (size_t)ih * IW * RC_LANES + c0;
+        for (int iw = 0; iw < IW; iw++) {
+            if (iw == lo && lo < hi) {
+                for (; iw < hi; iw++) {
+                    const float *gv = g_row + (size_t)(iw + P) * RC_LANES, *xv = x_row + (size_t)iw * RC_LANES;
+#ifdef __GNUC__
+                    /* gv opaque: the compiler then reads the three output vectors from memory as FMA operands
+                     * each iteration, instead of rotating them through registers that push accumulators onto the stack. */
+                    __asm__("" : "+r"(gv));
+#endif
+#pragma GCC unroll 8
+                    for (int l = 0; l < CH; l++) {
+                        const float xl = xv[l];
+                        acc[0][l] += vec_load(gv) * xl;
+                        acc[1][l] += vec_load(gv - RC_LANES) * xl;
+                        acc[2][l] += vec_load(gv - 2 * RC_LANES) * xl;
+                    }
+                }
+                if (iw >= IW) break;
+            }
+#pragma GCC unroll 3
+            for (int kw = 0; kw < 3; kw++) {
+                const int ow = iw + P - kw;
+                if (ow < 0 || ow >= OW) continue;
+                const vecf gv = vec_load(g_row + (size_t)ow * RC_LANES);
+#pragma GCC unroll 8
+                for (int l = 0; l < CH; l++) acc[kw][l] += gv * x_row[(size_t)iw * RC_LANES + l];
+            }
+        }
+    }
+#pragma GCC unroll 3
+    for (int kw = 0; kw < 3; kw++)
+#pragma GCC unroll 8
+        for (int l = 0; l < CH; l++) vec_store(part_row + (size_t)kw * RC_WEIGHT_BLOCK + (size_t)(c0 + l) * RC_LANES, acc[kw][l]);
+}
+
+/* The share of `images` consecutive images (g_image and x_image floats apart) of one (output
+ * block, input block) pair of a convolution's weight gradient, added into
+ * part[K*K][RC_LANES in][RC_LANES out] (float: the caller keeps the sum short). Vectors run over
+ * the RC_LANES outputs; each tap keeps C accumulators in registers (one per real input channel of
+ * the block, C a literal) and the taps loop inside chunks of the images' rows, taken in order
+ * across images, small enough to stay in L1, so every tap reads the chunk from cache and the
+ * accumulators of small maps (7x7, 4x4) are loaded and stored once for several images; stride-1
+ * 3x3 kernels take a row's three taps at once (rc_conv_weight_gradient_taps3). */
+RC_INLINE void rc_conv_weight_gradient_images(const float *g, const float *x, const int images, const size_t g_image, const size_t x_image,
+                                              float *part, const int C, const int IH, const int IW, const int OH, const int OW, const int K,
+                                              const int S, const int P)
+{
+    const int ROWS = OW * RC_LANES >= 2048 ? 1 : 2048 / (OW * RC_LANES), rows = images * OH;
+    for (int r0 = 0; r0 < rows; r0 += ROWS) {
+        const int r1 = r0 + ROWS < rows ? r0 + ROWS : rows;
+        if (K == 3 && S == 1) {
+            /* Padding lanes of x are zero, so a pass past C adds zeros. */
+            for (int kh = 0; kh < 3; kh++)
+                for (int c0 = 0; c0 < C; c0 += RC_WEIGHT_GRADIENT_TAP_LANES)
+                    rc_conv_weight_gradient_taps3(g, x, g_image, x_image, part + (size_t)kh * 3 * RC_WEIGHT_BLOCK, c0, r0, r1, kh, IH, IW, OH, OW, P);
+            continue;
+        }
         for (int kh = 0; kh < K; kh++)
             for (int kw = 0; kw < K; kw++) {
                 /* Output columns whose input column ow * S - P + kw lies inside the image
@@ -415,16 +488,16 @@ RC_INLINE void rc_conv_weight_gradient_image(const float *g_img, const float *x_
                 vecf acc[RC_LANES];
 #pragma GCC unroll 16
                 for (int l = 0; l < RC_LANES; l++) acc[l] = l < C ? vec_load(tap + l * RC_LANES) : vec_zero();
-                for (int oh = oh0; oh < oh1; oh++) {
-                    const int ih = oh * S - P + kh;
+                for (int r = r0; r < r1; r++) {
+                    const int b = r / OH, oh = r % OH, ih = oh * S - P + kh;
                     if (ih < 0 || ih >= IH) continue;
-                    const float *g_row = g_img + (size_t)oh * OW * RC_LANES;
-                    const float *x_row = x_img + (size_t)ih * IW * RC_LANES;
+                    const float *g_row = g + b * g_image + (size_t)oh * OW * RC_LANES;
+                    const float *x_row = x + b * x_image + (size_t)ih * IW * RC_LANES;
                     for (int ow = ow_lo; ow < ow_hi; ow++) {
-                        const vecf g = vec_load(g_row + ow * RC_LANES);
+                        const vecf gv = vec_load(g_row + ow * RC_LANES);
                         const float *xv = x_row + (size_t)(ow * S - P + kw) * RC_LANES;
 #pragma GCC unroll 16
-                        for (int l = 0; l < C; l++) acc[l] += g * xv[l];
+                        for (int l = 0; l < C; l++) acc[l] += gv * xv[l];
                     }
                 }
 #pragma GCC unroll 16
@@ -438,12 +511,17 @@ RC_INLINE void rc_conv_weight_gradient_image(const float *g_img, const float *x_
 #define RC_WEIGHT_GRADIENT_SLICES(O, I) ((16 + RC_BLOCKS(O) * RC_BLOCKS(I) - 1) / (RC_BLOCKS(O) * RC_BLOCKS(I)))
 #define RC_WEIGHT_GRADIENT_SCRATCH(O, I, K) ((size_t)RC_WEIGHT_GRADIENT_SLICES(O, I) * RC_BLOCKS(O) * RC_BLOCKS(I) * (K) * (K) * RC_WEIGHT_BLOCK)
 
+/* Output pixels of a weight gradient summed in float before the sum moves to double: one image of
+ * 32x32, or several images of a smaller map. */
+#define RC_WEIGHT_GRADIENT_FLOAT_PIXELS 1024
+
 /* The convolution's weight gradient, straight into PyTorch's O x I x K x K layout:
  * gw[o][i][kh][kw] = sum over b, oh, ow of gy[b][o][oh][ow] * x[b][i][ih][iw]. Tasks are
  * (image slice, output block, input block); with few channel blocks (a 16-channel layer is one
- * block at 16 lanes) the images are cut into slices so there are at least 16 tasks. Each image's
- * sum is taken in float, the sum over images in double (a weight gradient is a small difference
- * of many large terms, and one long float sum lost ~1% of it) into the task's total in `scratch`
+ * block at 16 lanes) the images are cut into slices so there are at least 16 tasks. Each group of
+ * images (one, or as many as fit RC_WEIGHT_GRADIENT_FLOAT_PIXELS output pixels) is summed in
+ * float, the sum over groups in double (a weight gradient is a small difference of many large
+ * terms, and one long float sum lost ~1% of it) into the task's total in `scratch`
  * (RC_WEIGHT_GRADIENT_SCRATCH doubles); the totals are then added slice by slice. The slicing
  * depends on the shapes only, never on the thread count, so results do not either. Called by
  * every thread of a parallel region, with every size a literal; CL is the last input block's
@@ -455,6 +533,8 @@ RC_INLINE void rc_conv_backward_weight(int n, const float *gy, const float *x, f
     const int OCB = RC_BLOCKS(O), ICB = RC_BLOCKS(I), pairs = OCB * ICB;
     const int wanted = RC_WEIGHT_GRADIENT_SLICES(O, I), slices = wanted < n ? wanted : n > 0 ? n : 1;
     const size_t per_pair = (size_t)K * K * RC_WEIGHT_BLOCK;
+    const int group = OH * OW >= RC_WEIGHT_GRADIENT_FLOAT_PIXELS ? 1 : RC_WEIGHT_GRADIENT_FLOAT_PIXELS / (OH * OW);
+    const size_t g_image = (size_t)OCB * OH * OW * RC_LANES, x_image = (size_t)ICB * IH * IW * RC_LANES;
 #pragma omp for collapse(3) schedule(static)
     for (int s = 0; s < slices; s++)
         for (int ocb = 0; ocb < OCB; ocb++)
@@ -462,14 +542,16 @@ RC_INLINE void rc_conv_backward_weight(int n, const float *gy, const float *x, f
                 double *total = scratch + ((size_t)s * pairs + ocb * ICB + icb) * per_pair;
                 float part[K * K * RC_WEIGHT_BLOCK];
                 for (size_t i = 0; i < per_pair; i++) total[i] = 0.0;
-                for (int b = (int)((long)s * n / slices); b < (int)((long)(s + 1) * n / slices); b++) {
-                    const float *g_img = gy + ((size_t)b * OCB + ocb) * OH * OW * RC_LANES;
-                    const float *x_img = x + ((size_t)b * ICB + icb) * IH * IW * RC_LANES;
+                const int last = (int)((long)(s + 1) * n / slices);
+                for (int b = (int)((long)s * n / slices); b < last; b += group) {
+                    const int images = last - b < group ? last - b : group;
+                    const float *g_img = gy + b * g_image + (size_t)ocb * OH * OW * RC_LANES;
+                    const float *x_img = x + b * x_image + (size_t)icb * IH * IW * RC_LANES;
                     memset(part, 0, sizeof part);
                     if (icb == ICB - 1 && CL < RC_LANES)
-                        rc_conv_weight_gradient_image(g_img, x_img, part, CL, IH, IW, OH, OW, K, S, P);
+                        rc_conv_weight_gradient_images(g_img, x_img, images, g_image, x_image, part, CL, IH, IW, OH, OW, K, S, P);
                     else
-                        rc_conv_weight_gradient_image(g_img, x_img, part, RC_LANES, IH, IW, OH, OW, K, S, P);
+                        rc_conv_weight_gradient_images(g_img, x_img, images, g_image, x_image, part, RC_LANES, IH, IW, OH, OW, K, S, P);
                     for (size_t i = 0; i < per_pair; i++) total[i] += part[i];
                 }
             }

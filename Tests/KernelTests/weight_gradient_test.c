@@ -3,7 +3,8 @@
  * chunks, interior columns of every tap), one channel block and several (more pairs than the 16
  * tasks' worth of slices, and fewer), a last input block of 3 or 4 real channels (the stem, 20
  * channels), stride 2, 1x1, a 7x7 stem, odd sizes, batch 1 and batches that do not divide into
- * the slices; run by two threads of one region as the generated kernels are.
+ * the slices, small maps (7x7, 4x4: fewer columns than a register tile's reach); run by two
+ * threads of one region as the generated kernels are.
  * Build: cc -O2 -march=native [-DRC_LANES=4|8|16] -fopenmp -I Sources/ResNetKernels Tests/KernelTests/weight_gradient_test.c -lm
  * Prints one line per shape and "N passed, M failed"; exits 1 on any failure. */
 #include "naive_conv.h"
@@ -63,6 +64,9 @@ int main(void)
         {2, 20, 20, 29, 24, 1, 1, 0},  /* 1x1, 20 inputs: a last block of 4 at 8 or 16 lanes */
         {1, 24, 15, 15, 40, 1, 2, 0},  /* 1x1 stride 2 (a projection shortcut) */
         {2, 3, 37, 37, 8, 7, 2, 3},    /* the ImageNet stem */
+        {23, 64, 7, 7, 72, 3, 1, 1},   /* 7x7 maps, 72 outputs: a last output block of 8 at 16 lanes */
+        {40, 32, 4, 4, 32, 3, 1, 1},   /* 4x4 maps: every column an edge column of some tap */
+        {9, 16, 8, 8, 24, 3, 2, 1},    /* stride 2 onto 4x4, 24 outputs: small maps over several slices */
     };
     int passed = 0, failed = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(cases[i]) ? passed++ : failed++;
