@@ -239,26 +239,39 @@ __attribute__((noinline, unused)) static void rc_softmax_cross_entropy_backward(
     }
 }
 
-/* gx[b][f] = sum_o gy[b][o] * w[o][f];  gw[o][f] = sum_b gy[b][o] * x[b][f]. */
+/* gx[b][f] = sum_o gy[b][o] * w[o][f];  gw[o][f] = sum_b gy[b][o] * x[b][f]. Both sum in index
+ * order (o, then b); the loops over f run innermost, over contiguous rows, so they vectorise. */
 __attribute__((noinline, unused)) static void rc_linear_backward_input(int n, const float *gy, const float *w, float *gx, int F, int O)
 {
 #pragma omp for schedule(static)
-    for (int b = 0; b < n; b++)
-        for (int f = 0; f < F; f++) {
-            float s = 0;
-            for (int o = 0; o < O; o++) s += gy[(size_t)b * O + o] * w[(size_t)o * F + f];
-            gx[(size_t)b * F + f] = s;
+    for (int b = 0; b < n; b++) {
+        float *row = gx + (size_t)b * F;
+        for (int f = 0; f < F; f++) row[f] = 0;
+        for (int o = 0; o < O; o++) {
+            const float g = gy[(size_t)b * O + o];
+            const float *w_row = w + (size_t)o * F;
+            for (int f = 0; f < F; f++) row[f] += g * w_row[f];
         }
+    }
 }
+
+/* Columns of gw one task of rc_linear_backward_weight sums at once, in double. */
+#define RC_LINEAR_GRADIENT_COLUMNS 64
 
 __attribute__((noinline, unused)) static void rc_linear_backward_weight(int n, const float *gy, const float *x, float *gw, int F, int O)
 {
-#pragma omp for schedule(static)
+    const int chunks = (F + RC_LINEAR_GRADIENT_COLUMNS - 1) / RC_LINEAR_GRADIENT_COLUMNS;
+#pragma omp for collapse(2) schedule(static)
     for (int o = 0; o < O; o++)
-        for (int f = 0; f < F; f++) {
-            double s = 0;
-            for (int b = 0; b < n; b++) s += (double)gy[(size_t)b * O + o] * x[(size_t)b * F + f];
-            gw[(size_t)o * F + f] = (float)s;
+        for (int chunk = 0; chunk < chunks; chunk++) {
+            const int f0 = chunk * RC_LINEAR_GRADIENT_COLUMNS, count = F - f0 < RC_LINEAR_GRADIENT_COLUMNS ? F - f0 : RC_LINEAR_GRADIENT_COLUMNS;
+            double s[RC_LINEAR_GRADIENT_COLUMNS] = {0};
+            for (int b = 0; b < n; b++) {
+                const double g = gy[(size_t)b * O + o];
+                const float *x_row = x + (size_t)b * F + f0;
+                for (int f = 0; f < count; f++) s[f] += g * x_row[f];
+            }
+            for (int f = 0; f < count; f++) gw[(size_t)o * F + f0 + f] = (float)s[f];
         }
 }
 
@@ -286,22 +299,28 @@ __attribute__((noinline, unused)) static void rc_max_pool_backward(int n, const 
             const size_t in = ((size_t)b * CB + cb) * IH * IW * RC_LANES, out = ((size_t)b * CB + cb) * OH * OW * RC_LANES;
             for (size_t i = 0; i < (size_t)IH * IW * RC_LANES; i++) gx[in + i] = 0.0f;
             for (int oh = 0; oh < OH; oh++)
-                for (int ow = 0; ow < OW; ow++)
-                    for (int l = 0; l < RC_LANES; l++) {
-                        float best = -INFINITY;
-                        long at = -1;
-                        for (int kh = 0; kh < K; kh++) {
-                            const int ih = oh * S - P + kh;
-                            if (ih < 0 || ih >= IH) continue;
-                            for (int kw = 0; kw < K; kw++) {
-                                const int iw = ow * S - P + kw;
-                                if (iw < 0 || iw >= IW) continue;
-                                const float v = x[in + ((size_t)ih * IW + iw) * RC_LANES + l];
-                                if (v > best) { best = v; at = (long)((size_t)ih * IW + iw) * RC_LANES + l; }
-                            }
+                for (int ow = 0; ow < OW; ow++) {
+                    /* Per lane, the largest value so far and its pixel (-1: none yet; NaN never wins). */
+                    vecf best = vec_zero() - INFINITY;
+                    veci at;
+                    for (int l = 0; l < RC_LANES; l++) at[l] = -1;
+                    for (int kh = 0; kh < K; kh++) {
+                        const int ih = oh * S - P + kh;
+                        if (ih < 0 || ih >= IH) continue;
+                        for (int kw = 0; kw < K; kw++) {
+                            const int iw = ow * S - P + kw;
+                            if (iw < 0 || iw >= IW) continue;
+                            const int pixel = ih * IW + iw;
+                            const vecf v = vec_load(x + in + (size_t)pixel * RC_LANES);
+                            const veci wins = (veci)(v > best);
+                            best = (vecf)(((veci)v & wins) | ((veci)best & ~wins));
+                            at = (wins & pixel) | (~wins & at);
                         }
-                        if (at >= 0) gx[in + at] += gy[out + ((size_t)oh * OW + ow) * RC_LANES + l];
                     }
+                    const vecf g = vec_load(gy + out + ((size_t)oh * OW + ow) * RC_LANES);
+                    for (int l = 0; l < RC_LANES; l++)
+                        if (at[l] >= 0) gx[in + (size_t)at[l] * RC_LANES + l] += g[l];
+                }
         }
 }
 
