@@ -216,7 +216,7 @@ public enum TrainingCodeGenerator {
                 let (i, o) = (fm(x[1]), fm(x[0]))
                 let kernel = KernelEmitter.convolutionWeightGradient(conv, input: [i.c, i.h, i.w], output: [o.c, o.h, o.w], target: target)
                 if kernelNames.insert(kernel.name).inserted { kernels.append(kernel) }
-                scratchSizes.insert("RC_WEIGHT_GRADIENT_SCRATCH(\(o.c), \(i.c), \(conv.kernel))")
+                scratchSizes.insert(KernelEmitter.weightGradientScratch(conv, input: [i.c, i.h, i.w], output: [o.c, o.h, o.w], target: target))
                 call = KernelCall(node: id, function: kernel.name, arguments: ["n", buffer(x[0]), buffer(x[1]), "t->scratch", try gradientSlot(id)])
             default:
                 throw CodegenError(message: "\(node.name): \(node.op.mnemonic) has no training kernel")

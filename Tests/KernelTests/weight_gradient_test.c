@@ -1,5 +1,6 @@
-/* The convolution weight gradient (rc_conv_backward_weight in backward_kernels.h) against a naive
- * loop over NCHW, on its own. Shapes reach every path: maps of 32 and more columns (several row
+/* The convolution weight gradients (rc_conv_backward_weight in backward_kernels.h, and for 3x3
+ * stride 1 also rc_winograd_backward_weight in winograd_kernels.h) against a naive loop over NCHW,
+ * on their own. Shapes reach every path: maps of 32 and more columns (several row
  * chunks, interior columns of every tap), one channel block and several (more pairs than the 16
  * tasks' worth of slices, and fewer), a last input block of 3 or 4 real channels (the stem, 20
  * channels), stride 2, 1x1, a 7x7 stem, odd sizes, batch 1 and batches that do not divide into
@@ -8,48 +9,71 @@
  * Build: cc -O2 -march=native [-DRC_LANES=4|8|16] -fopenmp -I Sources/ResNetKernels Tests/KernelTests/weight_gradient_test.c -lm
  * Prints one line per shape and "N passed, M failed"; exits 1 on any failure. */
 #include "naive_conv.h"
+#include "winograd_kernels.h"
 #include "backward_kernels.h"
 
 /* n images of c x h x w in, o x oh x ow out: one case. */
 typedef struct { int n, ic, ih, iw, oc, k, s, p; } gradient_case;
 
+/* The worst error of gw against the naive sums, relative to the magnitude of their terms. */
+static double worst_error(const float *gw, const double *want, const double *scale, size_t count)
+{
+    double worst = 0;
+    for (size_t i = 0; i < count; i++) {
+        const double err = fabs(gw[i] - want[i]) / (1.0 + scale[i]);
+        if (!(err <= worst)) worst = err;
+    }
+    return worst;
+}
+
 static int run_case(gradient_case t)
 {
     const int oh = (t.ih + 2 * t.p - t.k) / t.s + 1, ow = (t.iw + 2 * t.p - t.k) / t.s + 1;
-    const int icb = RC_BLOCKS(t.ic), ocb = RC_BLOCKS(t.oc);
+    const int icb = RC_BLOCKS(t.ic), ocb = RC_BLOCKS(t.oc), cl = t.ic - (icb - 1) * RC_LANES;
     const size_t in_n = (size_t)t.n * t.ic * t.ih * t.iw, out_n = (size_t)t.n * t.oc * oh * ow, w_n = (size_t)t.oc * t.ic * t.k * t.k;
     float *x = malloc(in_n * 4), *gy = malloc(out_n * 4), *gw = malloc(w_n * 4);
+    double *want = calloc(w_n, sizeof(double)), *scale = calloc(w_n, sizeof(double));
     float *xb = calloc((size_t)t.n * icb * RC_LANES * t.ih * t.iw, 4), *gyb = calloc((size_t)t.n * ocb * RC_LANES * oh * ow, 4);
-    double *scratch = malloc(RC_WEIGHT_GRADIENT_SCRATCH(t.oc, t.ic, t.k) * sizeof(double));
+    const int winograd = t.k == 3 && t.s == 1 && t.p == 1;
+    const size_t direct_scratch = RC_WEIGHT_GRADIENT_SCRATCH(t.oc, t.ic, t.k), winograd_scratch = RC_WINOGRAD_GRADIENT_SCRATCH(t.oc, t.ic);
+    double *scratch = malloc((winograd && winograd_scratch > direct_scratch ? winograd_scratch : direct_scratch) * sizeof(double));
     unsigned state = 11;
     for (size_t i = 0; i < in_n; i++) x[i] = random_value(&state);
     for (size_t i = 0; i < out_n; i++) gy[i] = random_value(&state);
     to_blocked(x, xb, t.n, t.ic, t.ih * t.iw);
     to_blocked(gy, gyb, t.n, t.oc, oh * ow);
-#pragma omp parallel num_threads(2)
-    rc_conv_backward_weight(t.n, gyb, xb, gw, scratch, t.oc, t.ic, t.ic - (icb - 1) * RC_LANES, t.ih, t.iw, oh, ow, t.k, t.s, t.p);
-    double worst = 0;
     for (int o = 0; o < t.oc; o++)
         for (int c = 0; c < t.ic; c++)
             for (int kh = 0; kh < t.k; kh++)
                 for (int kw = 0; kw < t.k; kw++) {
-                    double want = 0, scale = 0;
+                    const size_t at = ((size_t)(o * t.ic + c) * t.k + kh) * t.k + kw;
                     for (int b = 0; b < t.n; b++)
                         for (int y = 0; y < oh; y++)
                             for (int z = 0; z < ow; z++) {
                                 const int iy = y * t.s - t.p + kh, iz = z * t.s - t.p + kw;
                                 if (iy < 0 || iy >= t.ih || iz < 0 || iz >= t.iw) continue;
                                 const double term = (double)gy[(((size_t)b * t.oc + o) * oh + y) * ow + z] * x[(((size_t)b * t.ic + c) * t.ih + iy) * t.iw + iz];
-                                want += term;
-                                scale += fabs(term);
+                                want[at] += term;
+                                scale[at] += fabs(term);
                             }
-                    const double err = fabs(gw[((o * t.ic + c) * t.k + kh) * t.k + kw] - want) / (1.0 + scale);
-                    if (!(err <= worst)) worst = err;
                 }
-    const int ok = worst <= 1e-6;
-    printf("%s weight gradient n=%d %dx%dx%d -> %dx%dx%d k%d s%d p%d: worst error %.2g of the terms' magnitude\n", ok ? "ok  " : "FAIL", t.n, t.ic,
-           t.ih, t.iw, t.oc, oh, ow, t.k, t.s, t.p, worst);
-    free(x); free(gy); free(gw); free(xb); free(gyb); free(scratch);
+#pragma omp parallel num_threads(2)
+    rc_conv_backward_weight(t.n, gyb, xb, gw, scratch, t.oc, t.ic, cl, t.ih, t.iw, oh, ow, t.k, t.s, t.p);
+    const double direct = worst_error(gw, want, scale, w_n);
+    double fast = 0;
+    if (winograd) {
+        memset(gw, 0xff, w_n * 4); /* NaN: every element must be written */
+#pragma omp parallel num_threads(2)
+        rc_winograd_backward_weight(t.n, gyb, xb, gw, scratch, t.oc, t.ic, cl, t.ih, t.iw, 131072);
+        fast = worst_error(gw, want, scale, w_n);
+    }
+    /* Winograd's transforms add and halve: its rounding is a few times the direct sum's. */
+    const int ok = direct <= 1e-6 && (!winograd || fast <= 4e-6);
+    printf("%s weight gradient n=%d %dx%dx%d -> %dx%dx%d k%d s%d p%d: worst error %.2g of the terms' magnitude", ok ? "ok  " : "FAIL", t.n, t.ic,
+           t.ih, t.iw, t.oc, oh, ow, t.k, t.s, t.p, direct);
+    if (winograd) printf(", Winograd %.2g", fast);
+    printf("\n");
+    free(x); free(gy); free(gw); free(want); free(scale); free(xb); free(gyb); free(scratch);
     return ok;
 }
 
@@ -67,6 +91,10 @@ int main(void)
         {23, 64, 7, 7, 72, 3, 1, 1},   /* 7x7 maps, 72 outputs: a last output block of 8 at 16 lanes */
         {40, 32, 4, 4, 32, 3, 1, 1},   /* 4x4 maps: every column an edge column of some tap */
         {9, 16, 8, 8, 24, 3, 2, 1},    /* stride 2 onto 4x4, 24 outputs: small maps over several slices */
+        {21, 16, 31, 33, 16, 3, 1, 1}, /* odd sizes, 5712 tiles: several Winograd chunks at every width, the last one short */
+        {2, 40, 5, 3, 20, 3, 1, 1},    /* tiles cut by both edges, last blocks of 8 and 4 real channels at 16 lanes */
+        {0, 16, 8, 8, 16, 3, 1, 1},    /* no images: a zero gradient */
+        {3, 84, 6, 6, 136, 3, 1, 1},   /* Winograd groups of 4 blocks with short last groups on both sides, one slice */
     };
     int passed = 0, failed = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(cases[i]) ? passed++ : failed++;

@@ -642,6 +642,193 @@ __attribute__((noinline, unused)) static void rc_pack_winograd_weight(float *dst
     }
 }
 
+/* Tiles a weight-gradient task sums in float before adding into its double totals: the same 1024
+ * output pixels the direct weight gradient sums in float (a weight gradient is a small difference
+ * of many large terms, and one long float sum loses digits). */
+#define RC_WINOGRAD_GRADIENT_FLOAT_TILES 256
+
+/* Channel blocks a Winograd weight-gradient task takes on each side: a transformed input tile
+ * then feeds this many output blocks' GEMMs, and an output-gradient tile this many input blocks'. */
+#define RC_WINOGRAD_GRADIENT_GROUP 4
+
+/* Slices the tiles of a Winograd weight gradient are cut into: tasks are (slice, output group,
+ * input group), at least RC_WINOGRAD_GRADIENT_TASKS of them where there are so many tiles. Each
+ * slice costs a set of double totals written and summed, so no more than that. The count depends
+ * on the shapes only. */
+#define RC_WINOGRAD_GRADIENT_TASKS 4
+#define RC_WINOGRAD_GRADIENT_GROUPS(C) ((RC_BLOCKS(C) + RC_WINOGRAD_GRADIENT_GROUP - 1) / RC_WINOGRAD_GRADIENT_GROUP)
+#define RC_WINOGRAD_GRADIENT_SLICES(O, I) \
+    ((RC_WINOGRAD_GRADIENT_TASKS + RC_WINOGRAD_GRADIENT_GROUPS(O) * RC_WINOGRAD_GRADIENT_GROUPS(I) - 1) / (RC_WINOGRAD_GRADIENT_GROUPS(O) * RC_WINOGRAD_GRADIENT_GROUPS(I)))
+
+/* Doubles of scratch rc_winograd_backward_weight needs for O outputs and I inputs, whatever the
+ * batch: each slice's totals [OCB][ICB][16][RC_LANES in][RC_LANES out]. */
+#define RC_WINOGRAD_GRADIENT_SCRATCH(O, I) \
+    ((size_t)RC_WINOGRAD_GRADIENT_SLICES(O, I) * RC_WINOGRAD_POSITIONS * RC_BLOCKS(O) * RC_BLOCKS(I) * RC_WEIGHT_BLOCK)
+
+/* dM = A dY A^T of output tile (ty, tx) of one output block, zero outside the image, stored at
+ * dm[xi * P + p]. */
+RC_INLINE void rc_winograd_output_gradient_tile(const float *plane, float *dm, const int H, const int W, const int ty, const int tx,
+                                                const long p, const long P)
+{
+    const int rows = H - 2 * ty < 2 ? 1 : 2, columns = W - 2 * tx < 2 ? 1 : 2;
+    vecf y[2][2] = {{vec_zero(), vec_zero()}, {vec_zero(), vec_zero()}};
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < columns; c++) y[r][c] = vec_load(plane + ((size_t)(2 * ty + r) * W + 2 * tx + c) * RC_LANES);
+    const vecf t[4][2] = {/* A dY: combine rows */
+                          {y[0][0], y[0][1]},
+                          {y[0][0] + y[1][0], y[0][1] + y[1][1]},
+                          {y[0][0] - y[1][0], y[0][1] - y[1][1]},
+                          {-y[1][0], -y[1][1]}};
+    for (int r = 0; r < 4; r++) { /* (A dY) A^T: combine columns */
+        const vecf row[4] = {t[r][0], t[r][0] + t[r][1], t[r][0] - t[r][1], -t[r][1]};
+        for (int c = 0; c < 4; c++) vec_store(dm + ((size_t)(r * 4 + c) * P + p) * RC_LANES, row[c]);
+    }
+}
+
+/* part[il][ol] += sum over tiles p < count of v[p][il] * dm[p][ol] for the C real input lanes
+ * (C a literal), the outputs' lanes in one vector: C accumulators, each broadcast feeding one FMA. */
+RC_INLINE void rc_winograd_gradient_gemm(const float *v, const float *dm, const long count, float *part, const int C)
+{
+    vecf acc[RC_LANES] = {{0}};
+#pragma GCC unroll 16
+    for (int l = 0; l < C; l++) acc[l] = vec_load(part + (size_t)l * RC_LANES);
+    for (long p = 0; p < count; p++) {
+        const vecf g = vec_load(dm + p * RC_LANES);
+        const float *x = v + p * RC_LANES;
+#pragma GCC unroll 16
+        for (int l = 0; l < C; l++) acc[l] += g * x[l];
+    }
+#pragma GCC unroll 16
+    for (int l = 0; l < C; l++) vec_store(part + (size_t)l * RC_LANES, acc[l]);
+}
+
+/* dg = G^T dU G of one (output block, input block) pair into PyTorch's O x I x 3 x 3 gw, from
+ * dU [16][RC_LANES in][RC_LANES out]. */
+RC_INLINE void rc_winograd_gradient_store(float *gw, const double *du, const int O, const int I, const int ocb, const int icb)
+{
+    for (int il = 0; il < RC_LANES && icb * RC_LANES + il < I; il++)
+        for (int ol = 0; ol < RC_LANES && ocb * RC_LANES + ol < O; ol++) {
+            double u[4][4];
+            for (int xi = 0; xi < RC_WINOGRAD_POSITIONS; xi++) u[xi / 4][xi % 4] = du[(size_t)xi * RC_WEIGHT_BLOCK + il * RC_LANES + ol];
+            double t[3][4]; /* G^T dU: rows */
+            for (int c = 0; c < 4; c++) {
+                t[0][c] = u[0][c] + 0.5 * (u[1][c] + u[2][c]);
+                t[1][c] = 0.5 * (u[1][c] - u[2][c]);
+                t[2][c] = 0.5 * (u[1][c] + u[2][c]) + u[3][c];
+            }
+            float *g = gw + ((size_t)(ocb * RC_LANES + ol) * I + icb * RC_LANES + il) * 9;
+            for (int r = 0; r < 3; r++) { /* (G^T dU) G: columns */
+                g[r * 3 + 0] = (float)(t[r][0] + 0.5 * (t[r][1] + t[r][2]));
+                g[r * 3 + 1] = (float)(0.5 * (t[r][1] - t[r][2]));
+                g[r * 3 + 2] = (float)(0.5 * (t[r][1] + t[r][2]) + t[r][3]);
+            }
+        }
+}
+
+/* The weight gradient of a stride-1, padding-1 3x3 convolution of n images (H x W in and out) as
+ * F(2x2, 3x3): with V = B^T d B of each input tile and dM = A dY A^T of the tile's 2x2 output
+ * gradient (A = [1 0; 1 1; 1 -1; 0 -1]; outputs past the image edge have none),
+ * dU = sum over tiles of dM . V at each of the 16 positions, and dg = G^T dU G: 16 multiply-adds
+ * per channel pair per 4 output pixels where the direct weight gradient does 36. Straight into
+ * PyTorch's O x I x 3 x 3 layout; called by every thread of a parallel region with every size a
+ * literal (CL: the last input block's real channels).
+ * Tasks are (slice of the tiles of all images, group of output blocks, group of input blocks). A
+ * task takes its tiles in chunks that fit SCRATCH floats (the L2's share) beside its float partial
+ * sums and keeps them in its own scratch: dM of its output blocks and V of its input blocks, then
+ * 16 GEMMs per block pair into the partial sums, added into the slice's double totals in
+ * `scratch` (RC_WINOGRAD_GRADIENT_SCRATCH doubles, [slice][OCB][ICB][16][in lane][out lane])
+ * every RC_WINOGRAD_GRADIENT_FLOAT_TILES tiles. With one slice a task then writes its pairs'
+ * gradients itself; with several the totals are summed over slices, in order, into the first.
+ * Either way the result does not depend on the thread count. */
+RC_INLINE void rc_winograd_backward_weight(int n, const float *gy, const float *x, float *gw, double *scratch, const int O, const int I,
+                                           const int CL, const int H, const int W, const long SCRATCH)
+{
+    enum { GROUP = RC_WINOGRAD_GRADIENT_GROUP };
+    const int OCB = RC_BLOCKS(O), ICB = RC_BLOCKS(I), TY = (H + 1) / 2, TX = (W + 1) / 2;
+    const int OG = RC_WINOGRAD_GRADIENT_GROUPS(O), IG = RC_WINOGRAD_GRADIENT_GROUPS(I);
+    const long per_image = (long)TY * TX, tiles = (long)n * per_image;
+    const int wanted = RC_WINOGRAD_GRADIENT_SLICES(O, I), slices = tiles < wanted ? (tiles > 0 ? (int)tiles : 1) : wanted;
+    const size_t plane = (size_t)H * W * RC_LANES, in_image = (size_t)ICB * plane, out_image = (size_t)OCB * plane;
+    const size_t pair_doubles = (size_t)RC_WINOGRAD_POSITIONS * RC_WEIGHT_BLOCK, slice = (size_t)OCB * ICB * pair_doubles;
+    const size_t most_sums = (size_t)RC_WINOGRAD_POSITIONS * GROUP * GROUP * RC_WEIGHT_BLOCK;
+    const size_t own = (size_t)SCRATCH > most_sums + (size_t)RC_WINOGRAD_POSITIONS * 2 * GROUP * RC_LANES
+                           ? (size_t)SCRATCH
+                           : most_sums + (size_t)RC_WINOGRAD_POSITIONS * 2 * GROUP * RC_LANES;
+    float *part = aligned_alloc(64, own * sizeof(float));
+    if (!part) {
+        fprintf(stderr, "resnetc: out of memory for Winograd weight-gradient scratch (%zu bytes)\n", own * sizeof(float));
+        abort();
+    }
+#pragma omp for collapse(3) schedule(static)
+    for (int s = 0; s < slices; s++)
+        for (int og = 0; og < OG; og++)
+            for (int ig = 0; ig < IG; ig++) {
+                const int ob = OCB - og * GROUP < GROUP ? OCB - og * GROUP : GROUP, ib = ICB - ig * GROUP < GROUP ? ICB - ig * GROUP : GROUP;
+                /* part[ko][ki][xi][in lane][out lane], then this task's tiles: V [xi][ki][P] and dM [xi][ko][P] */
+                const size_t sums = (size_t)ob * ib * pair_doubles;
+                const long fits = (long)((own - sums) / ((size_t)RC_WINOGRAD_POSITIONS * (ob + ib) * RC_LANES));
+                const long P = fits < RC_WINOGRAD_GRADIENT_FLOAT_TILES ? fits : RC_WINOGRAD_GRADIENT_FLOAT_TILES;
+                float *v = part + sums, *dm = v + (size_t)RC_WINOGRAD_POSITIONS * ib * P * RC_LANES;
+                memset(part, 0, sums * sizeof(float));
+                const long start = (long)(s * tiles / slices), last = (long)((s + 1) * tiles / slices);
+                long summed = 0;
+                int flushed = 0;
+                for (long first = start;; first += P) {
+                    const long count = last - first < P ? last - first : P;
+                    for (long p = 0; p < count; p++) {
+                        const long t = first + p, b = t / per_image, r = t % per_image;
+                        const int ty = (int)(r / TX), tx = (int)(r % TX);
+                        rc_winograd_input_tile(x + b * in_image + (size_t)ig * GROUP * plane, v, ib, H, W, ty, tx, p, P);
+                        for (int ko = 0; ko < ob; ko++)
+                            rc_winograd_output_gradient_tile(gy + b * out_image + (size_t)(og * GROUP + ko) * plane, dm + (size_t)ko * P * RC_LANES, H,
+                                                             W, ty, tx, p, (long)ob * P);
+                    }
+                    for (int ko = 0; ko < ob; ko++)
+                        for (int ki = 0; ki < ib; ki++)
+                            for (int xi = 0; xi < RC_WINOGRAD_POSITIONS; xi++) {
+                                const float *v_block = v + ((size_t)xi * ib + ki) * P * RC_LANES, *dm_block = dm + ((size_t)xi * ob + ko) * P * RC_LANES;
+                                float *into = part + ((size_t)ko * ib + ki) * pair_doubles + (size_t)xi * RC_WEIGHT_BLOCK;
+                                if (ig * GROUP + ki == ICB - 1 && CL < RC_LANES) rc_winograd_gradient_gemm(v_block, dm_block, count, into, CL);
+                                else rc_winograd_gradient_gemm(v_block, dm_block, count, into, RC_LANES);
+                            }
+                    summed += count;
+                    const int done = first + count >= last;
+                    if (summed + P > RC_WINOGRAD_GRADIENT_FLOAT_TILES || done) {
+                        /* Into the slice's totals; the first time, the totals are set. */
+                        for (int ko = 0; ko < ob; ko++)
+                            for (int ki = 0; ki < ib; ki++) {
+                                const float *from = part + ((size_t)ko * ib + ki) * pair_doubles;
+                                double *total = scratch + s * slice + ((size_t)(og * GROUP + ko) * ICB + ig * GROUP + ki) * pair_doubles;
+                                if (!flushed)
+                                    for (size_t i = 0; i < pair_doubles; i++) total[i] = from[i];
+                                else
+                                    for (size_t i = 0; i < pair_doubles; i++) total[i] += from[i];
+                            }
+                        memset(part, 0, sums * sizeof(float));
+                        summed = 0;
+                        flushed = 1;
+                    }
+                    if (done) break;
+                }
+                if (slices == 1)
+                    for (int ko = 0; ko < ob; ko++)
+                        for (int ki = 0; ki < ib; ki++) {
+                            const int ocb = og * GROUP + ko, icb = ig * GROUP + ki;
+                            rc_winograd_gradient_store(gw, scratch + ((size_t)ocb * ICB + icb) * pair_doubles, O, I, ocb, icb);
+                        }
+            }
+    free(part);
+    if (slices == 1) return;
+#pragma omp for collapse(2) schedule(static) nowait
+    for (int ocb = 0; ocb < OCB; ocb++)
+        for (int icb = 0; icb < ICB; icb++) {
+            double *total = scratch + ((size_t)ocb * ICB + icb) * pair_doubles; /* slice 0's, then the sum */
+            for (int s = 1; s < slices; s++)
+                for (size_t i = 0; i < pair_doubles; i++) total[i] += total[s * slice + i];
+            rc_winograd_gradient_store(gw, total, O, I, ocb, icb);
+        }
+}
+
 #endif /* RC_WINOGRAD_KERNELS_H */
 
 /* Kernels: one per distinct op and shape. */
