@@ -40,7 +40,7 @@ enum KernelEmitter {
             return nil
         case .conv2d(let conv):
             return convolution(conv, input: dims(0), output: out, comment: shapeComment, target: target,
-                               winograd: winograd && usesWinograd(conv))
+                               winograd: winograd && usesWinograd(conv, inputChannels: dims(0)[0], target: target))
         case .shortcutPad(let stride, _):
             let i = dims(0)
             return wrapper(name: "shortcut_pad_c\(i[0])x\(i[1])x\(i[2])_o\(out[0])x\(out[1])x\(out[2])_s\(stride)",
@@ -99,11 +99,15 @@ enum KernelEmitter {
         return (first, middle, last, middleCount > 0 && (first < left || outputWidth - last > right))
     }
 
-    /// Whether inference runs `conv` as Winograd F(2×2, 3×3): every 3×3 stride-1 padding-1
-    /// convolution, where it measured 1.3–1.9× faster than the direct kernel on Zen 4 from 7×7
-    /// maps of 512 channels to 32×32 maps of 16 (2.25× fewer multiply-adds, plus transforms).
-    static func usesWinograd(_ conv: Convolution) -> Bool {
-        conv.kernel == 3 && conv.stride == 1 && conv.padding == 1
+    /// Whether `conv`, on `inputChannels` channels, runs as Winograd F(2×2, 3×3): every 3×3
+    /// stride-1 padding-1 convolution whose input fills at least half a channel block, where it
+    /// measured 1.3–1.9× faster than the direct kernel on Zen 4 from 7×7 maps of 512 channels to
+    /// 32×32 maps of 16 (2.25× fewer multiply-adds, plus transforms). Its GEMMs sum over whole
+    /// blocks, so a 3-channel stem at 16 lanes would do 16 channels' work: there the direct
+    /// kernel, which sums only the real channels, ran 0.65–0.9 ms against Winograd's 2.4–3.0 ms
+    /// (batch 128, 32×32).
+    static func usesWinograd(_ conv: Convolution, inputChannels: Int, target: Target) -> Bool {
+        conv.kernel == 3 && conv.stride == 1 && conv.padding == 1 && 2 * inputChannels >= target.lanes
     }
 
     static func convolution(_ conv: Convolution, input: [Int], output: [Int], comment: String, target: Target,
@@ -151,7 +155,8 @@ enum KernelEmitter {
     /// stem it ran at a fifth of it (the transforms then outweigh the GEMMs), and at 8 lanes in 16
     /// registers 0.8–1.35× (the GEMM's 8 accumulators leave the FMA latency exposed).
     static func usesWinogradWeightGradient(_ conv: Convolution, inputChannels: Int, target: Target) -> Bool {
-        usesWinograd(conv) && target.vectorRegisters >= 32 && inputChannels >= target.lanes
+        usesWinograd(conv, inputChannels: inputChannels, target: target) && target.vectorRegisters >= 32
+            && inputChannels >= target.lanes
     }
 
     /// The weight gradient of a convolution of `input` to `output` (C × H × W each), with its sizes

@@ -129,7 +129,7 @@ public enum CodeGenerator {
             case .input:
                 arguments = ["input"]
             case .conv2d(let conv):
-                arguments = [buffer(node.inputs[0]), packedSlot(node.inputs[1], KernelEmitter.usesWinograd(conv) ? .winograd : .convolution),
+                arguments = [buffer(node.inputs[0]), packedSlot(node.inputs[1], KernelEmitter.usesWinograd(conv, inputChannels: graph[node.inputs[0]].type.dims[0], target: target) ? .winograd : .convolution),
                              conv.epilogue.bias ? packedSlot(node.inputs[2], .plain) : "0",
                              conv.epilogue.residual ? buffer(node.inputs.last!) : "0"]
             default:

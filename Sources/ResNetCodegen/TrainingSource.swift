@@ -142,7 +142,7 @@ public enum TrainingCodeGenerator {
                 switch node.op {
                 case .input: arguments = ["input"]
                 case .conv2d(let conv):
-                    arguments = [buffer(x[0]), try packedWeight(x[1], layout: 0, winograd: KernelEmitter.usesWinograd(conv)), "0", "0"]
+                    arguments = [buffer(x[0]), try packedWeight(x[1], layout: 0, winograd: KernelEmitter.usesWinograd(conv, inputChannels: fm(x[0]).c, target: target)), "0", "0"]
                 case .linear: arguments = [buffer(x[0]), try parameter(x[1]), try parameter(x[2])]
                 default: arguments = x.map(buffer)
                 }
@@ -203,7 +203,7 @@ public enum TrainingCodeGenerator {
                 // the forward one is).
                 let (i, o) = (fm(id), fm(x[0]))
                 let transpose = Convolution(outChannels: i.c, kernel: conv.kernel, stride: 1, padding: conv.kernel - 1 - conv.padding)
-                let winograd = KernelEmitter.usesWinograd(transpose)
+                let winograd = KernelEmitter.usesWinograd(transpose, inputChannels: o.c, target: target)
                 let kernel = KernelEmitter.convolution(transpose, input: [o.c, o.h, o.w], output: [i.c, i.h, i.w],
                                                        comment: "input gradient of a \(conv.kernel)x\(conv.kernel) stride-1 convolution", target: target,
                                                        winograd: winograd)

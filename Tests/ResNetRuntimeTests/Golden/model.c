@@ -840,11 +840,11 @@ __attribute__((noinline)) static void input_block_c3x12x12(int n, const float *s
 #pragma omp barrier
 }
 
-/* conv2d_bias_relu_c3x12x12_o8x12x12_k3s1p1_winograd: Nx3x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 as Winograd F(2x2, 3x3); GEMM tile 2 blocks x 6 tiles */
-__attribute__((noinline)) static void conv2d_bias_relu_c3x12x12_o8x12x12_k3s1p1_winograd(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
+/* conv2d_bias_relu_c3x12x12_o8x12x12_k3s1p1: Nx3x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 padding 1; row tiles 6 + 1... + 6 pixels x 2 output blocks */
+__attribute__((noinline)) static void conv2d_bias_relu_c3x12x12_o8x12x12_k3s1p1(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 1, OCB = 1, H = 12, W = 12, OB = 2, TP = 6, SCRATCH = 131072, BIAS = 1, RES = 0, RELU = 1 };
-    rc_winograd(n, in, w, bias, res, out, ICB, OCB, H, W, OB, TP, SCRATCH, BIAS, RES, RELU);
+    enum { ICB = 1, CL = 3, IH = 12, IW = 12, OCB = 1, OH = 12, OW = 12, K = 3, S = 1, P = 1, TW0 = 6, TW = 1, TWN = 6, CHECKM = 0, OB = 2, BIAS = 1, RES = 0, RELU = 1 };
+    rc_conv(n, in, w, bias, res, out, ICB, CL, IH, IW, OCB, OH, OW, K, S, P, TW0, TW, TWN, CHECKM, OB, BIAS, RES, RELU);
 #pragma omp barrier
 }
 
@@ -957,22 +957,22 @@ __attribute__((noinline)) static void rc_pack_part0(const float *raw, float *pac
     rc_fold_bn_weight(scratch + 7200, raw + 7416, raw + 9720, raw + 9736, 16, 144, 1e-05f);
     /* %56 = fold_bn_bias(%51, %54, %55, %52) "layer2.1.bn2.folded_bias": 16 f32 -> 16 f32 */
     rc_fold_bn_bias(scratch + 9504, raw + 9720, raw + 9752, raw + 9768, raw + 9736, 16, 1e-05f);
-    rc_pack_winograd_weight(packed + 0, scratch + 0, 8, 3, 0); /* conv1.weight+bn1 */
-    rc_pack_vector(packed + 1024, scratch + 216, 8); /* bn1.folded_bias */
-    rc_pack_winograd_weight(packed + 1040, scratch + 224, 8, 8, 0); /* layer1.0.conv1.weight+layer1.0.bn1 */
-    rc_pack_vector(packed + 2064, scratch + 800, 8); /* layer1.0.bn1.folded_bias */
-    rc_pack_winograd_weight(packed + 2080, scratch + 808, 8, 8, 0); /* layer1.0.conv2.weight+layer1.0.bn2 */
-    rc_pack_vector(packed + 3104, scratch + 1384, 8); /* layer1.0.bn2.folded_bias */
-    rc_pack_conv_weight(packed + 3120, scratch + 1392, 16, 8, 3, 0); /* layer2.0.conv1.weight+layer2.0.bn1 */
-    rc_pack_vector(packed + 4272, scratch + 2544, 16); /* layer2.0.bn1.folded_bias */
-    rc_pack_winograd_weight(packed + 4288, scratch + 2560, 16, 16, 0); /* layer2.0.conv2.weight+layer2.0.bn2 */
-    rc_pack_vector(packed + 8384, scratch + 4864, 16); /* layer2.0.bn2.folded_bias */
-    rc_pack_winograd_weight(packed + 8400, scratch + 4880, 16, 16, 0); /* layer2.1.conv1.weight+layer2.1.bn1 */
-    rc_pack_vector(packed + 12496, scratch + 7184, 16); /* layer2.1.bn1.folded_bias */
-    rc_pack_winograd_weight(packed + 12512, scratch + 7200, 16, 16, 0); /* layer2.1.conv2.weight+layer2.1.bn2 */
-    rc_pack_vector(packed + 16608, scratch + 9504, 16); /* layer2.1.bn2.folded_bias */
-    rc_pack_dense(packed + 16624, raw + 9784, 80L); /* fc.weight */
-    rc_pack_vector(packed + 16704, raw + 9864, 5); /* fc.bias */
+    rc_pack_conv_weight(packed + 0, scratch + 0, 8, 3, 3, 0); /* conv1.weight+bn1 */
+    rc_pack_vector(packed + 576, scratch + 216, 8); /* bn1.folded_bias */
+    rc_pack_winograd_weight(packed + 592, scratch + 224, 8, 8, 0); /* layer1.0.conv1.weight+layer1.0.bn1 */
+    rc_pack_vector(packed + 1616, scratch + 800, 8); /* layer1.0.bn1.folded_bias */
+    rc_pack_winograd_weight(packed + 1632, scratch + 808, 8, 8, 0); /* layer1.0.conv2.weight+layer1.0.bn2 */
+    rc_pack_vector(packed + 2656, scratch + 1384, 8); /* layer1.0.bn2.folded_bias */
+    rc_pack_conv_weight(packed + 2672, scratch + 1392, 16, 8, 3, 0); /* layer2.0.conv1.weight+layer2.0.bn1 */
+    rc_pack_vector(packed + 3824, scratch + 2544, 16); /* layer2.0.bn1.folded_bias */
+    rc_pack_winograd_weight(packed + 3840, scratch + 2560, 16, 16, 0); /* layer2.0.conv2.weight+layer2.0.bn2 */
+    rc_pack_vector(packed + 7936, scratch + 4864, 16); /* layer2.0.bn2.folded_bias */
+    rc_pack_winograd_weight(packed + 7952, scratch + 4880, 16, 16, 0); /* layer2.1.conv1.weight+layer2.1.bn1 */
+    rc_pack_vector(packed + 12048, scratch + 7184, 16); /* layer2.1.bn1.folded_bias */
+    rc_pack_winograd_weight(packed + 12064, scratch + 7200, 16, 16, 0); /* layer2.1.conv2.weight+layer2.1.bn2 */
+    rc_pack_vector(packed + 16160, scratch + 9504, 16); /* layer2.1.bn2.folded_bias */
+    rc_pack_dense(packed + 16176, raw + 9784, 80L); /* fc.weight */
+    rc_pack_vector(packed + 16256, raw + 9864, 5); /* fc.bias */
 }
 
 int rc_pack(const float *raw, float *packed)
@@ -1021,25 +1021,25 @@ __attribute__((noinline)) static void rc_forward_part0(rc_model *m, int n, const
     /* %0 = input "input": Nx3x12x12 f32 */
     input_block_c3x12x12(n, input, BUF(0));
     /* %8 = conv2d_bias_relu(%0, %4, %7) "conv1": Nx3x12x12 f32 -> Nx8x12x12 f32 */
-    conv2d_bias_relu_c3x12x12_o8x12x12_k3s1p1_winograd(n, BUF(0), P(0), P(1024), 0, BUF(4608));
+    conv2d_bias_relu_c3x12x12_o8x12x12_k3s1p1(n, BUF(0), P(0), P(576), 0, BUF(4608));
     /* %16 = conv2d_bias_relu(%8, %12, %15) "layer1.0.conv1": Nx8x12x12 f32 -> Nx8x12x12 f32 */
-    conv2d_bias_relu_c8x12x12_o8x12x12_k3s1p1_winograd(n, BUF(4608), P(1040), P(2064), 0, BUF(0));
+    conv2d_bias_relu_c8x12x12_o8x12x12_k3s1p1_winograd(n, BUF(4608), P(592), P(1616), 0, BUF(0));
     /* %24 = conv2d_bias_add_relu(%16, %20, %23, %8) "layer1.0.conv2": Nx8x12x12 f32 -> Nx8x12x12 f32 */
-    conv2d_bias_add_relu_c8x12x12_o8x12x12_k3s1p1_winograd(n, BUF(0), P(2080), P(3104), BUF(4608), BUF(4608));
+    conv2d_bias_add_relu_c8x12x12_o8x12x12_k3s1p1_winograd(n, BUF(0), P(1632), P(2656), BUF(4608), BUF(4608));
     /* %32 = conv2d_bias_relu(%24, %28, %31) "layer2.0.conv1": Nx8x12x12 f32 -> Nx16x6x6 f32 */
-    conv2d_bias_relu_c8x12x12_o16x6x6_k3s2p1(n, BUF(4608), P(3120), P(4272), 0, BUF(0));
+    conv2d_bias_relu_c8x12x12_o16x6x6_k3s2p1(n, BUF(4608), P(2672), P(3824), 0, BUF(0));
     /* %40 = shortcut_pad(%24) "layer2.0.shortcut": Nx8x12x12 f32 -> Nx16x6x6 f32 */
     shortcut_pad_c8x12x12_o16x6x6_s2(n, BUF(4608), BUF(2304));
     /* %41 = conv2d_bias_add_relu(%32, %36, %39, %40) "layer2.0.conv2": Nx16x6x6 f32 -> Nx16x6x6 f32 */
-    conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1_winograd(n, BUF(0), P(4288), P(8384), BUF(2304), BUF(2304));
+    conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1_winograd(n, BUF(0), P(3840), P(7936), BUF(2304), BUF(2304));
     /* %49 = conv2d_bias_relu(%41, %45, %48) "layer2.1.conv1": Nx16x6x6 f32 -> Nx16x6x6 f32 */
-    conv2d_bias_relu_c16x6x6_o16x6x6_k3s1p1_winograd(n, BUF(2304), P(8400), P(12496), 0, BUF(0));
+    conv2d_bias_relu_c16x6x6_o16x6x6_k3s1p1_winograd(n, BUF(2304), P(7952), P(12048), 0, BUF(0));
     /* %57 = conv2d_bias_add_relu(%49, %53, %56, %41) "layer2.1.conv2": Nx16x6x6 f32 -> Nx16x6x6 f32 */
-    conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1_winograd(n, BUF(0), P(12512), P(16608), BUF(2304), BUF(2304));
+    conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1_winograd(n, BUF(0), P(12064), P(16160), BUF(2304), BUF(2304));
     /* %58 = global_avg_pool(%57) "avgpool": Nx16x6x6 f32 -> Nx16 f32 */
     global_avg_pool_c16x6x6(n, BUF(2304), BUF(0));
     /* %61 = linear(%58, %59, %60) "fc": Nx16 f32 -> Nx5 f32 */
-    linear_f16_o5(n, BUF(0), P(16624), P(16704), BUF(64));
+    linear_f16_o5(n, BUF(0), P(16176), P(16256), BUF(64));
 }
 
 int rc_forward(rc_model *m, int n, const float *input, float *output)
