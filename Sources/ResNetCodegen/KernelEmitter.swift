@@ -165,20 +165,16 @@ enum KernelEmitter {
         let (k, s, p) = (conv.kernel, conv.stride, conv.padding)
         let lastBlockChannels = input[0] - (target.layout.blocks(input[0]) - 1) * target.lanes
         let winograd = usesWinogradWeightGradient(conv, inputChannels: input[0], target: target)
-        let name = "conv2d_backward_weight_c\(input[0])x\(input[1])x\(input[2])_o\(output[0])x\(output[1])x\(output[2])_k\(k)s\(s)p\(p)"
-        let comment = "d weight (\(output[0])x\(input[0])x\(k)x\(k)) of a \(k)x\(k) stride \(s) padding \(p) convolution, "
-            + "(N,\(input[0]),\(input[1]),\(input[2])) -> (N,\(output[0]),\(output[1]),\(output[2]))"
-        if winograd {
-            return wrapper(name: name + "_winograd", comment: comment + ", as Winograd F(2x2, 3x3)",
-                           parameters: ["const float *gy", "const float *x", "double *scratch"],
-                           body: "rc_winograd_backward_weight(n, gy, x, out, scratch, \(output[0]), \(input[0]), \(lastBlockChannels), "
-                               + "\(input[1]), \(input[2]), \(target.winogradScratchFloats));")
-        }
+        let sizes = winograd
+            ? "\(output[0]), \(input[0]), \(lastBlockChannels), \(input[1]), \(input[2]), \(target.winogradScratchFloats)"
+            : "\(output[0]), \(input[0]), \(lastBlockChannels), \(input[1]), \(input[2]), \(output[1]), \(output[2]), \(k), \(s), \(p)"
         return wrapper(
-            name: name, comment: comment,
+            name: "conv2d_backward_weight_c\(input[0])x\(input[1])x\(input[2])_o\(output[0])x\(output[1])x\(output[2])_k\(k)s\(s)p\(p)"
+                + (winograd ? "_winograd" : ""),
+            comment: "d weight (\(output[0])x\(input[0])x\(k)x\(k)) of a \(k)x\(k) stride \(s) padding \(p) convolution, "
+                + "(N,\(input[0]),\(input[1]),\(input[2])) -> (N,\(output[0]),\(output[1]),\(output[2]))" + (winograd ? ", as Winograd F(2x2, 3x3)" : ""),
             parameters: ["const float *gy", "const float *x", "double *scratch"],
-            body: "rc_conv_backward_weight(n, gy, x, out, scratch, \(output[0]), \(input[0]), \(lastBlockChannels), \(input[1]), \(input[2]), "
-                + "\(output[1]), \(output[2]), \(k), \(s), \(p));")
+            body: "\(winograd ? "rc_winograd_backward_weight" : "rc_conv_backward_weight")(n, gy, x, out, scratch, \(sizes));")
     }
 
     /// The C expression for the doubles of scratch `convolutionWeightGradient`'s kernel needs.

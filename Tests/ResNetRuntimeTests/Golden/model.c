@@ -642,9 +642,9 @@ __attribute__((noinline, unused)) static void rc_pack_winograd_weight(float *dst
     }
 }
 
-/* Tiles a weight-gradient task sums in float before adding into its double totals: the same 1024
- * output pixels the direct weight gradient sums in float (a weight gradient is a small difference
- * of many large terms, and one long float sum loses digits). */
+/* Tiles a weight-gradient task sums in float at most before adding into its double totals: 1024
+ * output pixels, as RC_WEIGHT_GRADIENT_FLOAT_PIXELS for the direct kernel's small maps (a weight
+ * gradient is a small difference of many large terms, and one long float sum loses digits). */
 #define RC_WINOGRAD_GRADIENT_FLOAT_TILES 256
 
 /* Channel blocks a Winograd weight-gradient task takes on each side: a transformed input tile
@@ -737,7 +737,7 @@ RC_INLINE void rc_winograd_gradient_store(float *gw, const double *du, const int
  * sums and keeps them in its own scratch: dM of its output blocks and V of its input blocks, then
  * 16 GEMMs per block pair into the partial sums, added into the slice's double totals in
  * `scratch` (RC_WINOGRAD_GRADIENT_SCRATCH doubles, [slice][OCB][ICB][16][in lane][out lane])
- * every RC_WINOGRAD_GRADIENT_FLOAT_TILES tiles. With one slice a task then writes its pairs'
+ * before their float runs pass RC_WINOGRAD_GRADIENT_FLOAT_TILES tiles. With one slice a task then writes its pairs'
  * gradients itself; with several the totals are summed over slices, in order, into the first.
  * Either way the result does not depend on the thread count. */
 RC_INLINE void rc_winograd_backward_weight(int n, const float *gy, const float *x, float *gw, double *scratch, const int O, const int I,
@@ -751,9 +751,9 @@ RC_INLINE void rc_winograd_backward_weight(int n, const float *gy, const float *
     const size_t plane = (size_t)H * W * RC_LANES, in_image = (size_t)ICB * plane, out_image = (size_t)OCB * plane;
     const size_t pair_doubles = (size_t)RC_WINOGRAD_POSITIONS * RC_WEIGHT_BLOCK, slice = (size_t)OCB * ICB * pair_doubles;
     const size_t most_sums = (size_t)RC_WINOGRAD_POSITIONS * GROUP * GROUP * RC_WEIGHT_BLOCK;
-    const size_t own = (size_t)SCRATCH > most_sums + (size_t)RC_WINOGRAD_POSITIONS * 2 * GROUP * RC_LANES
-                           ? (size_t)SCRATCH
-                           : most_sums + (size_t)RC_WINOGRAD_POSITIONS * 2 * GROUP * RC_LANES;
+    /* The widest task's sums and one tile of it at least; whole 64-byte lines, as aligned_alloc requires. */
+    const size_t least = most_sums + (size_t)RC_WINOGRAD_POSITIONS * 2 * GROUP * RC_LANES;
+    const size_t own = (((size_t)SCRATCH > least ? (size_t)SCRATCH : least) + 15) & ~(size_t)15;
     float *part = aligned_alloc(64, own * sizeof(float));
     if (!part) {
         fprintf(stderr, "resnetc: out of memory for Winograd weight-gradient scratch (%zu bytes)\n", own * sizeof(float));
