@@ -1,19 +1,30 @@
 /* The convolution weight gradients (rc_conv_backward_weight in backward_kernels.h, and for 3x3
  * stride 1 also rc_winograd_backward_weight in winograd_kernels.h) against a naive loop over NCHW,
- * on their own. Shapes reach every path: maps of 32 and more columns (several row
- * chunks, interior columns of every tap), one channel block and several (more pairs than the 16
- * tasks' worth of slices, and fewer), a last input block of 3 or 4 real channels (the stem, 20
- * channels), stride 2, 1x1, a 7x7 stem, odd sizes, batch 1 and batches that do not divide into
- * the slices, small maps (7x7, 4x4: fewer columns than a register tile's reach); run by two
- * threads of one region as the generated kernels are.
+ * on their own. Shapes reach every path of the direct kernel: maps of 32 and more columns (several
+ * row chunks, interior columns of every tap), one channel block and several (more pairs than the 16
+ * tasks' worth of image slices, and fewer), a last input block of 3 or 4 real channels (the stem,
+ * 20 channels), stride 2, 1x1, a 7x7 stem, odd sizes, batch 1 and batches that do not divide into
+ * the slices, small maps (7x7, 4x4: fewer columns than a register tile's reach). And of the
+ * Winograd kernel: several tile slices over one block pair, fewer tiles than slices, groups of 4
+ * blocks with short last groups, partial last input blocks beside full ones, several chunks summed
+ * in float before a flush into the doubles (a small SCRATCH), tiles cut by both edges.
+ * Both run by two threads of one region as the generated kernels are, and must give the same bits
+ * with one and with three.
  * Build: cc -O2 -march=native [-DRC_LANES=4|8|16] -fopenmp -I Sources/ResNetKernels Tests/KernelTests/weight_gradient_test.c -lm
  * Prints one line per shape and "N passed, M failed"; exits 1 on any failure. */
 #include "naive_conv.h"
 #include "winograd_kernels.h"
 #include "backward_kernels.h"
 
-/* n images of c x h x w in, o x oh x ow out: one case. */
-typedef struct { int n, ic, ih, iw, oc, k, s, p; } gradient_case;
+/* n images of c x h x w in, o x oh x ow out: one case; `scratch` the Winograd kernel's SCRATCH
+ * floats (0: the generated code's 131072). */
+typedef struct { int n, ic, ih, iw, oc, k, s, p; long scratch; } gradient_case;
+
+/* Whether gw equals `want` bit for bit. */
+static int same_bits(const float *want, float *gw, size_t count)
+{
+    return memcmp(want, gw, count * sizeof(float)) == 0;
+}
 
 /* The worst error of gw against the naive sums, relative to the magnitude of their terms. */
 static double worst_error(const float *gw, const double *want, const double *scale, size_t count)
@@ -57,44 +68,62 @@ static int run_case(gradient_case t)
                                 scale[at] += fabs(term);
                             }
                 }
+    const long own = t.scratch ? t.scratch : 131072;
+    float *two = malloc(w_n * 4);
+    int independent = 1;
 #pragma omp parallel num_threads(2)
-    rc_conv_backward_weight(t.n, gyb, xb, gw, scratch, t.oc, t.ic, cl, t.ih, t.iw, oh, ow, t.k, t.s, t.p);
-    const double direct = worst_error(gw, want, scale, w_n);
+    rc_conv_backward_weight(t.n, gyb, xb, two, scratch, t.oc, t.ic, cl, t.ih, t.iw, oh, ow, t.k, t.s, t.p);
+    const double direct = worst_error(two, want, scale, w_n);
+    for (int threads = 1; threads <= 3; threads += 2) {
+#pragma omp parallel num_threads(threads)
+        rc_conv_backward_weight(t.n, gyb, xb, gw, scratch, t.oc, t.ic, cl, t.ih, t.iw, oh, ow, t.k, t.s, t.p);
+        independent &= same_bits(two, gw, w_n);
+    }
     double fast = 0;
     if (winograd) {
-        memset(gw, 0xff, w_n * 4); /* NaN: every element must be written */
+        memset(two, 0xff, w_n * 4); /* NaN: every element must be written */
 #pragma omp parallel num_threads(2)
-        rc_winograd_backward_weight(t.n, gyb, xb, gw, scratch, t.oc, t.ic, cl, t.ih, t.iw, 131072);
-        fast = worst_error(gw, want, scale, w_n);
+        rc_winograd_backward_weight(t.n, gyb, xb, two, scratch, t.oc, t.ic, cl, t.ih, t.iw, own);
+        fast = worst_error(two, want, scale, w_n);
+        for (int threads = 1; threads <= 3; threads += 2) {
+            memset(gw, 0xff, w_n * 4);
+#pragma omp parallel num_threads(threads)
+            rc_winograd_backward_weight(t.n, gyb, xb, gw, scratch, t.oc, t.ic, cl, t.ih, t.iw, own);
+            independent &= same_bits(two, gw, w_n);
+        }
     }
     /* Winograd's transforms add and halve: its rounding is a few times the direct sum's. */
-    const int ok = direct <= 1e-6 && (!winograd || fast <= 4e-6);
+    const int ok = direct <= 1e-6 && (!winograd || fast <= 4e-6) && independent;
     printf("%s weight gradient n=%d %dx%dx%d -> %dx%dx%d k%d s%d p%d: worst error %.2g of the terms' magnitude", ok ? "ok  " : "FAIL", t.n, t.ic,
            t.ih, t.iw, t.oc, oh, ow, t.k, t.s, t.p, direct);
     if (winograd) printf(", Winograd %.2g", fast);
-    printf("\n");
-    free(x); free(gy); free(gw); free(want); free(scale); free(xb); free(gyb); free(scratch);
+    printf("%s\n", independent ? "" : "; differs between 1, 2 and 3 threads");
+    free(two); free(x); free(gy); free(gw); free(want); free(scale); free(xb); free(gyb); free(scratch);
     return ok;
 }
 
 int main(void)
 {
     const gradient_case cases[] = {
-        {5, 16, 34, 34, 16, 3, 1, 1},  /* one block pair, 34 columns: row chunks, edge and interior columns; 5 images in 5 slices */
-        {20, 16, 32, 32, 16, 3, 1, 1}, /* 20 images in 16 slices: uneven slices */
-        {2, 64, 8, 8, 64, 3, 1, 1},    /* many pairs, one slice */
-        {3, 3, 33, 35, 16, 3, 1, 1},   /* the CIFAR stem: a last input block of 3 channels */
-        {2, 16, 33, 37, 40, 3, 2, 1},  /* stride 2 on odd sizes, 40 outputs */
-        {2, 20, 20, 29, 24, 1, 1, 0},  /* 1x1, 20 inputs: a last block of 4 at 8 or 16 lanes */
-        {1, 24, 15, 15, 40, 1, 2, 0},  /* 1x1 stride 2 (a projection shortcut) */
-        {2, 3, 37, 37, 8, 7, 2, 3},    /* the ImageNet stem */
-        {23, 64, 7, 7, 72, 3, 1, 1},   /* 7x7 maps, 72 outputs: a last output block of 8 at 16 lanes */
-        {40, 32, 4, 4, 32, 3, 1, 1},   /* 4x4 maps: every column an edge column of some tap */
-        {9, 16, 8, 8, 24, 3, 2, 1},    /* stride 2 onto 4x4, 24 outputs: small maps over several slices */
-        {21, 16, 31, 33, 16, 3, 1, 1}, /* odd sizes, 5712 tiles: several Winograd chunks at every width, the last one short */
-        {2, 40, 5, 3, 20, 3, 1, 1},    /* tiles cut by both edges, last blocks of 8 and 4 real channels at 16 lanes */
-        {0, 16, 8, 8, 16, 3, 1, 1},    /* no images: a zero gradient */
-        {3, 84, 6, 6, 136, 3, 1, 1},   /* Winograd groups of 4 blocks with short last groups on both sides, one slice */
+        {5, 16, 34, 34, 16, 3, 1, 1, 0},  /* one block pair, 34 columns: row chunks, edge and interior columns; 5 images in 5 slices */
+        {20, 16, 32, 32, 16, 3, 1, 1, 0}, /* 20 images in 16 slices: uneven slices */
+        {2, 64, 8, 8, 64, 3, 1, 1, 0},    /* many pairs, one slice */
+        {3, 3, 33, 35, 16, 3, 1, 1, 0},   /* the CIFAR stem: a last input block of 3 channels */
+        {2, 16, 33, 37, 40, 3, 2, 1, 0},  /* stride 2 on odd sizes, 40 outputs */
+        {2, 20, 20, 29, 24, 1, 1, 0, 0},  /* 1x1, 20 inputs: a last block of 4 at 8 or 16 lanes */
+        {1, 24, 15, 15, 40, 1, 2, 0, 0},  /* 1x1 stride 2 (a projection shortcut) */
+        {2, 3, 37, 37, 8, 7, 2, 3, 0},    /* the ImageNet stem */
+        {23, 64, 7, 7, 72, 3, 1, 1, 0},   /* 7x7 maps, 72 outputs: a last output block of 8 at 16 lanes */
+        {40, 32, 4, 4, 32, 3, 1, 1, 0},   /* 4x4 maps: every column an edge column of some tap */
+        {9, 16, 8, 8, 24, 3, 2, 1, 0},    /* stride 2 onto 4x4, 24 outputs: small maps over several slices */
+        {21, 16, 31, 33, 16, 3, 1, 1, 0}, /* odd sizes, 5712 tiles: several Winograd chunks at every width, the last one short */
+        {2, 40, 5, 3, 20, 3, 1, 1, 0},    /* tiles cut by both edges, last blocks of 8 and 4 real channels at 16 lanes */
+        {0, 16, 8, 8, 16, 3, 1, 1, 0},    /* no images: a zero gradient */
+        {3, 84, 6, 6, 136, 3, 1, 1, 0},   /* Winograd groups of 4 blocks with short last groups on both sides, one slice */
+        {21, 16, 31, 33, 16, 3, 1, 1, 32768}, /* a small Winograd scratch: several chunks summed in float before each flush */
+        {1, 18, 5, 7, 16, 3, 1, 1, 0},    /* a partial last input block beside full ones, 12 tiles in several slices */
+        {1, 16, 2, 6, 16, 3, 1, 1, 0},    /* 3 tiles: fewer than the 4 slices wanted */
+        {1, 16, 1, 1, 16, 3, 1, 1, 0},    /* one pixel, one tile cut by both edges */
     };
     int passed = 0, failed = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(cases[i]) ? passed++ : failed++;
