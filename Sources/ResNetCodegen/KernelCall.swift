@@ -10,12 +10,16 @@ struct KernelCall {
     let arguments: [String]
     var result: String? = nil
     /// Run by one thread of the step's parallel region (`omp single`, which ends at a barrier):
-    /// the small serial kernels (the loss, running statistics).
+    /// the small serial kernels (the loss, gradients of biases).
     var serial = false
+    /// With `serial`, the other threads go on without waiting (`omp single nowait`): for results
+    /// nothing later in the step reads, such as the running statistics, whose update then
+    /// overlaps the next kernel; the region's closing barrier still ends it before the step returns.
+    var unawaited = false
 
     /// `/* %24 = conv2d_bias_add_relu(%16, …) "layer1.0.conv2": … */` and the call, indented.
     func statement(in graph: Graph) -> String {
         let call = "\(function)(\(arguments.joined(separator: ", ")));"
-        return "    /* \(CText.comment(CodeGenerator.describe(node, in: graph))) */\n\(serial ? "#pragma omp single\n" : "")    \(result.map { "\($0) = " } ?? "")\(call)"
+        return "    /* \(CText.comment(CodeGenerator.describe(node, in: graph))) */\n\(serial ? "#pragma omp single\(unawaited ? " nowait" : "")\n" : "")    \(result.map { "\($0) = " } ?? "")\(call)"
     }
 }

@@ -157,7 +157,7 @@ public enum TrainingCodeGenerator {
                 guard let state = updateOf[id] else { throw CodegenError(message: "\(node.name) updates no running statistic") }
                 let f = fm(x[0])
                 let variance = node.op == .runningVariance(momentum: momentum) ? 1 : 0
-                call = KernelCall(node: id, function: "rc_bn_running", arguments: ["n", try stats(x[0]), try parameter(state), "\(f.c)", "\(f.h * f.w)", "\(momentum)f", "\(variance)"], serial: true)
+                call = KernelCall(node: id, function: "rc_bn_running", arguments: ["n", try stats(x[0]), try parameter(state), "\(f.c)", "\(f.h * f.w)", "\(momentum)f", "\(variance)"], serial: true, unawaited: true)
             case .softmaxCrossEntropy:
                 call = KernelCall(node: id, function: "rc_softmax_cross_entropy", arguments: ["n", buffer(x[0]), "labels", "\(graph[x[0]].type.dims[0])"], result: "*loss", serial: true)
             case .softmaxCrossEntropyBackward:
