@@ -37,11 +37,13 @@ let package = Package(
         .target(name: "ResNetReference", dependencies: ["ResNetIR"]),
         // C toolchain driver, dlopen, weight and array formats, initialisation, artifacts.
         .target(name: "ResNetRuntime", dependencies: ["ResNetIR", "ResNetKernels", "ResNetCodegen", "ResNetPasses", "ResNetSpec", "CZlib", "CCrypto"]),
+        // Ablations: grids of spec variants run one after another, results tables and training curves.
+        .target(name: "ResNetExperiments", dependencies: ["ResNetRuntime", "ResNetCodegen", "ResNetPasses", "ResNetSpec", "ResNetIR", "ResNetDiagnostics"]),
         // The command-line tool: one file per subcommand.
         .executableTarget(
             name: "resnetc",
             dependencies: [
-                "ResNetSpec", "ResNetIR", "ResNetPasses", "ResNetDiagnostics", "ResNetCodegen", "ResNetRuntime",
+                "ResNetSpec", "ResNetIR", "ResNetPasses", "ResNetDiagnostics", "ResNetCodegen", "ResNetRuntime", "ResNetExperiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,6 +53,7 @@ let package = Package(
         .testTarget(name: "ResNetPassesTests", dependencies: ["ResNetPasses", "ResNetSpec", "ResNetIR", "ResNetReference", "TestSupport"],
                     exclude: ["Fixtures", "Golden"]),
         .testTarget(name: "ResNetReferenceTests", dependencies: ["ResNetReference", "ResNetPasses", "ResNetIR", "ResNetRuntime", "TestSupport"]),
+        .testTarget(name: "ResNetExperimentsTests", dependencies: ["ResNetExperiments", "ResNetSpec"]),
         .testTarget(name: "ResNetRuntimeTests",
                     dependencies: ["ResNetRuntime", "ResNetReference", "ResNetCodegen", "ResNetPasses", "ResNetSpec", "ResNetIR", "TestSupport"],
                     exclude: ["Golden"]),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what the tests need, runs the Swift tests, checks every spec in
-# specs/, resumes a killed run, tries every user error, and runs the ONNX export check and the
+# specs/, resumes a killed run and a killed ablation, tries every user error, and runs the ONNX export check and the
 # PyTorch cross-check (which skip themselves when onnxruntime or torch is not installed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,6 +64,8 @@ cmp "$work/straight/weights.safetensors" "$work/killed/weights.safetensors"
 # Every metrics row but its wall-clock seconds is the same too, and no row is duplicated.
 cmp <(cut -d, -f1-8 "$work/straight/metrics.csv") <(cut -d, -f1-8 "$work/killed/metrics.csv")
 echo "resume after kill -9 (killed with $rows epochs saved): weights and metrics identical to the uninterrupted run"
+# A tiny ablation, killed and run again: skipped, resumed and new variants, its table and curves.
+scripts/test_ablation.sh .build/release/resnetc
 # A diverging run stops with exit 1, naming what stopped being finite (the loss, or a parameter or
 # running statistic, checked every epoch), the iteration and the checkpoint situation.
 set +e

@@ -40,6 +40,15 @@ public final class Trainer {
 
     public var weightsPath: String { options.outputDirectory + "/" + RunDirectory.weightsName }
 
+    /// What a run reports as it goes: a status line (`final` for an epoch's summary, which stays on
+    /// screen), and the iterations done of the run's total.
+    public struct Progress {
+        public var line: String
+        public var final: Bool
+        public var iteration: Int
+        public var total: Int
+    }
+
     /// Compiles the training step and the inference model for evaluation.
     public init(spec: ModelSpec, forward: Graph, options: Options, compiler: CCompiler) throws {
         self.spec = spec
@@ -66,7 +75,7 @@ public final class Trainer {
     }
 
     /// Trains from `initial` weights (or the checkpoint, when resuming); reports progress to `report`.
-    public func run(initial: ParameterValues, source: DatasetSource, report: (String, Bool) -> Void) throws -> Evaluator.Result? {
+    public func run(initial: ParameterValues, source: DatasetSource, report: (Progress) -> Void) throws -> Evaluator.Result? {
         let directory = try RunDirectory(options.outputDirectory, mode: options.mode)
         let trainSet = try source.load(training: true).prefix(options.limit)
         let testSet = try source.load(training: false).prefix(options.testLimit)
@@ -97,8 +106,9 @@ public final class Trainer {
             iteration = checkpoint.iteration
             metrics = checkpoint.metrics
             try metrics.write(to: directory.metricsPath)
-            report(iteration == total ? "the run in \(directory.path) is complete (\(total) iterations); writing its weights again"
-                   : "resuming \(directory.checkpointPath) at iteration \(iteration) (epoch \(iteration / loader.batchesPerEpoch + 1))", true)
+            report(Progress(line: iteration == total ? "the run in \(directory.path) is complete (\(total) iterations); writing its weights again"
+                            : "resuming \(directory.checkpointPath) at iteration \(iteration) (epoch \(iteration / loader.batchesPerEpoch + 1))",
+                            final: true, iteration: iteration, total: total))
         } else {
             try training.load(initial, into: trainer)
         }
@@ -127,10 +137,11 @@ public final class Trainer {
                 iteration += 1
                 let elapsed = Date().timeIntervalSince(started)
                 let remaining = Double(loader.batchesPerEpoch - index - 1) * elapsed / Double(index + 1)
-                report(String(format: "epoch %d/%d %@ %5d/%d  %6.0f img/s  loss %.4f  lr %.4g  eta %.0fs", epoch + 1,
-                              (total + loader.batchesPerEpoch - 1) / loader.batchesPerEpoch,
-                              Self.progressBar(done: index + 1, of: loader.batchesPerEpoch), index + 1, loader.batchesPerEpoch,
-                              Double(seen) / max(elapsed, 1e-9), lossSum / Double(seen), lr, remaining), false)
+                report(Progress(line: String(format: "epoch %d/%d %@ %5d/%d  %6.0f img/s  loss %.4f  lr %.4g  eta %.0fs", epoch + 1,
+                                             (total + loader.batchesPerEpoch - 1) / loader.batchesPerEpoch,
+                                             Self.progressBar(done: index + 1, of: loader.batchesPerEpoch), index + 1, loader.batchesPerEpoch,
+                                             Double(seen) / max(elapsed, 1e-9), lossSum / Double(seen), lr, remaining),
+                                final: false, iteration: iteration, total: total))
             }
             // Parameters, running statistics and momentum are checked before anything is saved:
             // a non-finite statistic would otherwise evaluate to plausible-looking numbers.
@@ -151,9 +162,10 @@ public final class Trainer {
             try Checkpoint(parameters: values, momentum: momentum.tensors, iteration: iteration, recipe: recipe, graphHash: graphHash, metrics: metrics)
                 .write(to: directory.checkpointPath, graph: forward)
             try metrics.write(to: directory.metricsPath)
-            report(String(format: "epoch %d: train loss %.4f error %.2f%% | test loss %.4f top-1 %.2f%% top-5 %.2f%% | %.1fs",
-                          epoch + 1, lossSum / Double(seen), 100 * Double(wrong) / Double(seen), result.loss,
-                          100 * result.top1, 100 * result.top5, seconds), true)
+            report(Progress(line: String(format: "epoch %d: train loss %.4f error %.2f%% | test loss %.4f top-1 %.2f%% top-5 %.2f%% | %.1fs",
+                                         epoch + 1, lossSum / Double(seen), 100 * Double(wrong) / Double(seen), result.loss,
+                                         100 * result.top1, 100 * result.top5, seconds),
+                            final: true, iteration: iteration, total: total))
         }
         try ParameterValues(tensors: training.values(of: trainer.parameters)).write(safetensors: directory.weightsPath, for: forward)
         return lastResult

@@ -27,21 +27,30 @@ public struct SpecLoader: Sendable {
     }
 
     public func load(file: String) -> Result {
+        let resolved = resolve(file: file)
+        guard let tree = resolved.tree else { return Result(spec: nil, diagnostics: resolved.diagnostics, sources: resolved.sources) }
+        let result = decode(tree, defaultName: Self.stem(of: file))
+        return Result(spec: resolved.diagnostics.isEmpty ? result.spec : nil, diagnostics: resolved.diagnostics + result.diagnostics,
+                      sources: resolved.sources)
+    }
+
+    /// The file's tree with its `extends:` chain merged and the overrides applied, not yet
+    /// validated (nil if the file could not be read), the errors of reading or of overrides that
+    /// did not apply (the tree then holds the others), and the texts read.
+    public func resolve(file: String) -> (tree: YAMLNode?, diagnostics: [Diagnostic], sources: [String: String]) {
         var sources: [String: String] = [:]
         for override in overrides { sources[override.sourceName] = override.sourceName }
         var tree: YAMLNode
         do {
             tree = try readResolvingExtends(file, chain: [], sources: &sources)
         } catch {
-            return Result(spec: nil, diagnostics: error.diagnostics, sources: sources)
+            return (nil, error.diagnostics, sources)
         }
         var overrideErrors: [Diagnostic] = []
         for override in overrides {
             do { try override.apply(to: &tree) } catch { overrideErrors += error.diagnostics }
         }
-        let result = decode(tree, defaultName: Self.stem(of: file))
-        let diagnostics = overrideErrors + result.diagnostics
-        return Result(spec: overrideErrors.isEmpty ? result.spec : nil, diagnostics: diagnostics, sources: sources)
+        return (tree, overrideErrors, sources)
     }
 
     /// Validates and decodes an already-read tree (tests and fuzzing use this directly).

@@ -46,6 +46,24 @@ struct DataOptions: ParsableArguments {
     func validate() throws { try CountOption.threads.validate(threads) }
 }
 
+/// How much of the recipe and of the data a training run uses, shared by `run` and `ablate`.
+struct RunLengthOptions: ParsableArguments {
+    @Option(help: "Train for N epochs instead of the spec's run length.")
+    var epochs: Int?
+
+    @Option(help: "Train on the first N training images only.")
+    var limit: Int?
+
+    @Option(help: "Evaluate on the first N test images only.")
+    var testLimit: Int?
+
+    func validate() throws {
+        try CountOption.epochs.validate(epochs)
+        try CountOption.limit.validate(limit)
+        try CountOption.testLimit.validate(testLimit)
+    }
+}
+
 /// A whole-number option and the range resnetc accepts for it: the generated C takes 32-bit
 /// counts, so anything larger is refused here, by name, before it can overflow.
 struct CountOption {

@@ -13,8 +13,7 @@ struct Run: ParsableCommand {
 
     @OptionGroup var data: DataOptions
 
-    @Option(help: "Train for N epochs instead of the spec's run length.")
-    var epochs: Int?
+    @OptionGroup var length: RunLengthOptions
 
     @Option(help: "Output directory for metrics.csv, checkpoint.safetensors and weights.safetensors (default: runs/<name>).")
     var out: String?
@@ -25,17 +24,7 @@ struct Run: ParsableCommand {
     @Flag(help: "Start over in an --out that holds an earlier run, removing its metrics.csv, checkpoint and weights (nothing else).")
     var restart = false
 
-    @Option(help: "Train on the first N training images only.")
-    var limit: Int?
-
-    @Option(help: "Evaluate on the first N test images only.")
-    var testLimit: Int?
-
-
     func validate() throws {
-        try CountOption.epochs.validate(epochs)
-        try CountOption.limit.validate(limit)
-        try CountOption.testLimit.validate(testLimit)
         if resume && restart { throw ValidationError("--resume continues the run in --out, --restart starts it over: give one") }
     }
 
@@ -47,19 +36,13 @@ struct Run: ParsableCommand {
             let source = try DatasetSource.resolve(argument: data.dataset, spec: spec)
             let directory = out ?? "runs/\(Artifact.directoryName(for: spec.name))"
             let seed = model.seed ?? spec.seed
-            let trainer = try Trainer(spec: spec, forward: graph, options: .init(outputDirectory: directory, epochs: epochs, limit: limit,
-                                                                                 testLimit: testLimit, mode: resume ? .resume : restart ? .restart : .start,
+            let trainer = try Trainer(spec: spec, forward: graph, options: .init(outputDirectory: directory, epochs: length.epochs, limit: length.limit,
+                                                                                 testLimit: length.testLimit, mode: resume ? .resume : restart ? .restart : .start,
                                                                                  threads: data.threads, seed: seed),
                                       compiler: try model.compiler())
             var lastPlain = Date.distantPast
-            let result = try trainer.run(initial: try model.parameterValues(for: graph, spec: spec), source: source) { line, final in
-                if interactive {
-                    FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + line + (final ? "\n" : "")).utf8))
-                } else if final || Date().timeIntervalSince(lastPlain) > 10 {
-                    // Written straight away: print's buffer would hold them in a pipe or file until the run ends.
-                    FileHandle.standardOutput.write(Data((line + "\n").utf8))
-                    lastPlain = Date()
-                }
+            let result = try trainer.run(initial: try model.parameterValues(for: graph, spec: spec), source: source) { progress in
+                StatusLine.show(progress.line, final: progress.final, interactive: interactive, lastPlain: &lastPlain)
             }
             if let result {
                 print(String(format: "%@: test top-1 accuracy %.2f%% (top-5 %.2f%%) on %d images; weights in %@",

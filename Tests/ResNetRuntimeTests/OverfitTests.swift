@@ -21,7 +21,7 @@ import TestSupport
         let source = try DatasetSource(argument: "fashion-mnist")
         let trainer = try Trainer(spec: spec, forward: graph, options: .init(outputDirectory: out, epochs: nil, limit: 256, testLimit: 500, mode: .start,
                                                                              threads: nil, seed: 1), compiler: try CCompiler())
-        _ = try trainer.run(initial: WeightInitializer.initialize(graph, spec: spec, seed: 1), source: source) { _, _ in }
+        _ = try trainer.run(initial: WeightInitializer.initialize(graph, spec: spec, seed: 1), source: source) { _ in }
         // Training accuracy as training measures it (batch statistics), over the last epoch.
         let rows = try MetricsLog.read(out + "/metrics.csv").rows
         #expect(rows.count == 60)

@@ -1,0 +1,216 @@
+import Foundation
+import ResNetDiagnostics
+import ResNetIR
+import ResNetPasses
+import ResNetRuntime
+import ResNetSpec
+
+/// Runs an ablation grid one variant after another into `DIR/<variant>/`: each variant's spec
+/// written there as spec.yaml (re-runnable alone with `resnetc run`), its run resumed from its
+/// checkpoint if an earlier sitting was interrupted, skipped if it finished, recorded as failed
+/// with its message if it fails (the others still run), and the results table and curves
+/// rewritten after every variant.
+public final class Ablation {
+    /// The options every variant's run shares, as `resnetc run` takes them.
+    public struct Settings {
+        public var directory: String
+        /// `--set` texts applied to every variant before its own.
+        public var sharedOverrides: [String]
+        public var dataset: String?
+        public var epochs: Int?
+        public var limit: Int?
+        public var testLimit: Int?
+        public var threads: Int?
+        public var seed: Int?
+        /// Run variants recorded as failed again (by default they are skipped with their message).
+        public var retryFailed: Bool
+        public var title: String
+
+        /// The options that shape a variant's run (not its speed): a finished variant is kept
+        /// only when they are the same.
+        var runOptions: [String] {
+            [("--dataset", dataset), ("--epochs", epochs.map(String.init)), ("--limit", limit.map(String.init)),
+             ("--test-limit", testLimit.map(String.init)), ("--seed", seed.map(String.init))].compactMap { flag, value in value.map { "\(flag) \($0)" } }
+        }
+
+        public init(directory: String, sharedOverrides: [String], dataset: String?, epochs: Int?, limit: Int?, testLimit: Int?,
+                    threads: Int?, seed: Int?, retryFailed: Bool, title: String) {
+            self.directory = directory
+            self.sharedOverrides = sharedOverrides
+            self.dataset = dataset
+            self.epochs = epochs
+            self.limit = limit
+            self.testLimit = testLimit
+            self.threads = threads
+            self.seed = seed
+            self.retryFailed = retryFailed
+            self.title = title
+        }
+    }
+
+    /// A variant resolved to its spec tree (nil with the message if its overrides or file are bad).
+    struct Prepared {
+        var variant: AblationGrid.Variant
+        var tree: YAMLNode?
+        var problem: String?
+        var multiplyAdds: Double
+    }
+
+    public let grid: AblationGrid
+    public let settings: Settings
+    /// Variants that failed in the last `run`, or were refused or kept as failed.
+    public private(set) var failures = 0
+    let compiler: CCompiler
+    let initialWeights: (Graph, ModelSpec) throws -> ParameterValues
+
+    public init(grid: AblationGrid, settings: Settings, compiler: CCompiler, initialWeights: @escaping (Graph, ModelSpec) throws -> ParameterValues) {
+        self.grid = grid
+        self.settings = settings
+        self.compiler = compiler
+        self.initialWeights = initialWeights
+    }
+
+    /// Runs every variant; returns the summaries of all the ablation's runs (earlier grids' too).
+    public func run(report: (String, Bool) -> Void) throws -> [RunSummary] {
+        try AtomicFile.createDirectory(settings.directory)
+        let prepared = grid.variants.map(prepare)
+        // What differs is measured from the first spec file with the shared overrides only.
+        let base = try grid.variants.first.map { first -> YAMLNode? in
+            let shared = try settings.sharedOverrides.map { text throws in try SpecOverride(text) }
+            return SpecLoader(overrides: shared).resolve(file: first.specFile).tree
+        } ?? nil
+        try (AblationPlan.read(directory: settings.directory) ?? AblationPlan(variants: [], title: nil)).adding(grid.variants.map(\.directoryName), title: settings.title)
+            .write(directory: settings.directory)
+        // The overall ETA: seconds per multiply-add measured in this sitting, times the work left
+        // (each variant's multiply-adds per image, as if all ran as many iterations).
+        var spentSeconds = 0.0, spentWork = 0.0
+        var pending = prepared.map(\.multiplyAdds)
+        failures = 0
+        for (index, item) in prepared.enumerated() {
+            let variant = item.variant
+            let directory = settings.directory + "/" + variant.directoryName
+            let tag = "[\(index + 1)/\(prepared.count) \(variant.name)]"
+            pending[index] = 0
+            let record = try VariantRecord.read(directory: directory)
+            let specText = item.tree.map(YAMLWriter.text)
+            let specPath = directory + "/" + VariantRecord.specName
+            let sameSpec = specText.map { text in (try? String(contentsOfFile: specPath, encoding: .utf8)) == text } ?? false
+            let sameRun = sameSpec && record?.runOptions == settings.runOptions
+            if record?.status == .finished, sameRun {
+                report("\(tag) finished earlier; kept", true)
+                continue
+            }
+            if record?.status == .failed, sameRun || item.tree == nil, !settings.retryFailed {
+                report("\(tag) failed earlier (\(record?.message ?? "no message")); kept (--retry-failed runs it again)", true)
+                failures += 1
+                continue
+            }
+            // A directory holding another spec's or other options' run is left as it is.
+            let hasRun = RunDirectory.runFiles.contains { FileManager.default.fileExists(atPath: directory + "/" + $0) }
+            if hasRun, item.tree != nil, !sameRun {
+                let what = sameSpec ? "with other options (\(record?.runOptions.joined(separator: " ") ?? "unknown"))" : "of another spec (its \(VariantRecord.specName) differs)"
+                report("\(tag) failed: '\(directory)' holds a run \(what); move it away or give another --out", true)
+                failures += 1
+                continue
+            }
+            let differences = item.tree.map { tree in base.map { SpecDifferences.between(base: $0, variant: tree) } ?? [] } ?? variant.overrides
+            var entry = VariantRecord(name: variant.name, overrides: settings.sharedOverrides + variant.overrides, differences: differences,
+                                      runOptions: settings.runOptions, status: .running)
+            try AtomicFile.createDirectory(directory)
+            do {
+                guard let specText, item.problem == nil else { throw RuntimeError(item.problem ?? "the spec could not be read") }
+                try entry.write(directory: directory)
+                try AtomicFile.write(Data(specText.utf8), to: specPath)
+                let started = Date()
+                let work = item.multiplyAdds
+                var firstDone: Double?
+                try train(specPath: specPath, directory: directory) { progress in
+                    let done = Double(progress.iteration) / Double(max(progress.total, 1))
+                    if firstDone == nil { firstDone = done } // a resumed run starts part done
+                    let workDone = spentWork + work * (done - firstDone!), workLeft = work * (1 - done) + pending.reduce(0, +)
+                    var line = "\(tag) \(progress.line)"
+                    if workDone > 0, !progress.final {
+                        let rate = (spentSeconds + Date().timeIntervalSince(started)) / workDone
+                        line += " | all: eta " + ResultsTable.duration(rate * workLeft)
+                    }
+                    report(line, progress.final)
+                }
+                spentSeconds += Date().timeIntervalSince(started)
+                spentWork += work * (1 - (firstDone ?? 0))
+                entry.status = .finished
+                try entry.write(directory: directory)
+                report("\(tag) finished", true)
+            } catch {
+                entry.status = .failed
+                entry.message = (error as? RuntimeError)?.message ?? "\(error)"
+                try entry.write(directory: directory)
+                report("\(tag) failed: \(entry.message!)", true)
+                failures += 1
+            }
+            try writeResults()
+        }
+        return try writeResults()
+    }
+
+    /// The summaries of every variant the ablation's directory lists, written as the results files.
+    @discardableResult
+    func writeResults() throws -> [RunSummary] {
+        let runs = try Ablation.summaries(of: settings.directory)
+        try ResultsFiles.write(runs, to: settings.directory, title: settings.title)
+        return runs
+    }
+
+    /// The runs of an ablation directory, in its plan's order (variants never started are left out).
+    public static func summaries(of directory: String) throws -> [RunSummary] {
+        let plan = try AblationPlan.read(directory: directory) ?? AblationPlan(variants: [], title: nil)
+        return try plan.variants.compactMap { name in
+            let path = directory + "/" + name
+            let started = FileManager.default.fileExists(atPath: path + "/" + VariantRecord.fileName)
+                || FileManager.default.fileExists(atPath: path + "/" + RunDirectory.metricsName)
+            return started ? try RunSummary.read(directory: path) : nil
+        }
+    }
+
+    private func prepare(_ variant: AblationGrid.Variant) -> Prepared {
+        let texts = settings.sharedOverrides + variant.overrides
+        var overrides: [SpecOverride] = []
+        var problems: [Diagnostic] = []
+        var sources: [String: String] = [:]
+        for text in texts {
+            do { overrides.append(try SpecOverride(text)) } catch { problems += error.diagnostics; sources["--set \(text)"] = "--set \(text)" }
+        }
+        if problems.isEmpty {
+            let resolved = SpecLoader(overrides: overrides).resolve(file: variant.specFile)
+            problems = resolved.diagnostics
+            sources = resolved.sources
+            if problems.isEmpty, let tree = resolved.tree {
+                // Validated now, so a bad value fails this variant before anything runs.
+                let decoded = SpecLoader().decode(tree, defaultName: URL(fileURLWithPath: variant.specFile).deletingPathExtension().lastPathComponent)
+                if decoded.diagnostics.contains(where: { $0.severity == .error }) {
+                    problems = decoded.diagnostics.filter { $0.severity == .error }
+                } else if let spec = decoded.spec, let graph = try? LowerSpec.lower(spec, withLoss: false) {
+                    return Prepared(variant: variant, tree: tree, problem: nil, multiplyAdds: Double(ModelSummary(graph: graph).macs))
+                } else {
+                    return Prepared(variant: variant, tree: tree, problem: nil, multiplyAdds: 1)
+                }
+            }
+        }
+        let message = DiagnosticRenderer(format: .text, sources: sources).render(problems)
+        return Prepared(variant: variant, tree: nil, problem: message.isEmpty ? "the spec could not be read" : message, multiplyAdds: 0)
+    }
+
+    /// One variant's run, exactly as `resnetc run spec.yaml --out directory` with the shared options would do it.
+    private func train(specPath: String, directory: String, report: (Trainer.Progress) -> Void) throws {
+        let front = Pipeline.frontEnd(file: specPath, withLoss: true)
+        guard let spec = front.spec, let graph = front.graph else {
+            throw RuntimeError(DiagnosticRenderer(format: .text, sources: front.sources).render(front.diagnostics))
+        }
+        let source = try DatasetSource.resolve(argument: settings.dataset, spec: spec)
+        let resume = FileManager.default.fileExists(atPath: directory + "/" + RunDirectory.checkpointName)
+        let trainer = try Trainer(spec: spec, forward: graph,
+                                  options: .init(outputDirectory: directory, epochs: settings.epochs, limit: settings.limit, testLimit: settings.testLimit,
+                                                 mode: resume ? .resume : .restart, threads: settings.threads, seed: settings.seed ?? spec.seed),
+                                  compiler: compiler)
+        _ = try trainer.run(initial: try initialWeights(graph, spec), source: source, report: report)
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import ResNetRuntime
+
+/// `variant.json` in a variant's directory: what the variant is (its name, its overrides, what
+/// differs from the base spec) and how its run ended. Written atomically when the run starts and
+/// when it ends, so an interrupted ablation knows what to skip, resume or retry.
+public struct VariantRecord: Codable, Sendable, Equatable {
+    public static let fileName = "variant.json"
+    /// The variant's own spec, written next to its results: `resnetc run spec.yaml` re-runs it.
+    public static let specName = "spec.yaml"
+
+    /// How far the variant's run got.
+    public enum Status: String, Codable, Sendable {
+        case running, finished, failed
+    }
+
+    public var name: String
+    /// Every `--set` of the variant, shared ones first.
+    public var overrides: [String]
+    /// `key=value` for each spec value that differs from the base spec's.
+    public var differences: [String]
+    /// The `resnetc ablate` options its run was made with (`--epochs 4`, `--limit 512`, …).
+    public var runOptions: [String]
+    public var status: Status
+    /// Why it failed.
+    public var message: String?
+
+    enum CodingKeys: String, CodingKey {
+        case name, overrides, differences, status, message
+        case runOptions = "run_options"
+    }
+
+    public init(name: String, overrides: [String], differences: [String], runOptions: [String], status: Status, message: String? = nil) {
+        self.name = name
+        self.overrides = overrides
+        self.differences = differences
+        self.runOptions = runOptions
+        self.status = status
+        self.message = message
+    }
+
+    /// The record in `directory`, or nil if it has none.
+    public static func read(directory: String) throws -> VariantRecord? {
+        let path = directory + "/" + fileName
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        do {
+            return try JSONDecoder().decode(VariantRecord.self, from: data)
+        } catch {
+            throw RuntimeError("\(path) is not a variant record resnetc can read (\(error.localizedDescription)); move it away to run the variant again")
+        }
+    }
+
+    public func write(directory: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(self) + Data("\n".utf8), to: directory + "/" + Self.fileName)
+    }
+}
