@@ -22,6 +22,8 @@ public final class Ablation {
         public var testLimit: Int?
         public var threads: Int?
         public var seed: Int?
+        /// Initial weights for every variant (without them, He initialisation from the seed).
+        public var weights: String?
         /// Run variants recorded as failed again (by default they are skipped with their message).
         public var retryFailed: Bool
         public var title: String
@@ -30,11 +32,11 @@ public final class Ablation {
         /// only when they are the same.
         var runOptions: [String] {
             [("--dataset", dataset), ("--epochs", epochs.map(String.init)), ("--limit", limit.map(String.init)),
-             ("--test-limit", testLimit.map(String.init)), ("--seed", seed.map(String.init))].compactMap { flag, value in value.map { "\(flag) \($0)" } }
+             ("--test-limit", testLimit.map(String.init)), ("--seed", seed.map(String.init)), ("--weights", weights)].compactMap { flag, value in value.map { "\(flag) \($0)" } }
         }
 
         public init(directory: String, sharedOverrides: [String], dataset: String?, epochs: Int?, limit: Int?, testLimit: Int?,
-                    threads: Int?, seed: Int?, retryFailed: Bool, title: String) {
+                    threads: Int?, seed: Int?, weights: String?, retryFailed: Bool, title: String) {
             self.directory = directory
             self.sharedOverrides = sharedOverrides
             self.dataset = dataset
@@ -43,6 +45,7 @@ public final class Ablation {
             self.testLimit = testLimit
             self.threads = threads
             self.seed = seed
+            self.weights = weights
             self.retryFailed = retryFailed
             self.title = title
         }
@@ -70,61 +73,69 @@ public final class Ablation {
         self.initialWeights = initialWeights
     }
 
+    /// What a sitting does with one variant, decided for all before the first trains.
+    enum Decision {
+        /// Leave it as it is and say why (a finished run, or one that failed before).
+        case keep(String, failed: Bool)
+        /// Leave it as it is: its directory holds a run this command must not touch.
+        case refuse(String)
+        /// Record it as failed without training (its spec or overrides are bad).
+        case fail(String)
+        /// Train it: from its checkpoint, or from the start (removing resnetc's files of a failed run).
+        case train(mode: RunDirectory.Mode)
+    }
+
     /// Runs every variant; returns the summaries of all the ablation's runs (earlier grids' too).
     public func run(report: (String, Bool) -> Void) throws -> [RunSummary] {
         try AtomicFile.createDirectory(settings.directory)
+        try ResultsFiles.requireWritable(in: settings.directory) // before hours of training, not after
         let prepared = grid.variants.map(prepare)
         // What differs is measured from the first spec file with the shared overrides only.
         let base = try grid.variants.first.map { first -> YAMLNode? in
             let shared = try settings.sharedOverrides.map { text throws in try SpecOverride(text) }
             return SpecLoader(overrides: shared).resolve(file: first.specFile).tree
         } ?? nil
-        try (AblationPlan.read(directory: settings.directory) ?? AblationPlan(variants: [], title: nil)).adding(grid.variants.map(\.directoryName), title: settings.title)
-            .write(directory: settings.directory)
+        try (AblationPlan.read(directory: settings.directory) ?? AblationPlan(variants: [], title: nil))
+            .adding(grid.variants.map(\.directoryName), title: settings.title).write(directory: settings.directory)
+        let decisions = prepared.map(decide)
         // The overall ETA: seconds per multiply-add measured in this sitting, times the work left
-        // (each variant's multiply-adds per image, as if all ran as many iterations).
+        // (each variant to train weighs its multiply-adds per image, as if all ran as many iterations).
         var spentSeconds = 0.0, spentWork = 0.0
-        var pending = prepared.map(\.multiplyAdds)
+        var pending = zip(prepared, decisions).map { item, decision in
+            if case .train = decision { return item.multiplyAdds }
+            return 0
+        }
         failures = 0
-        for (index, item) in prepared.enumerated() {
+        for (index, (item, decision)) in zip(prepared, decisions).enumerated() {
             let variant = item.variant
             let directory = settings.directory + "/" + variant.directoryName
             let tag = "[\(index + 1)/\(prepared.count) \(variant.name)]"
             pending[index] = 0
-            let record = try VariantRecord.read(directory: directory)
-            let specText = item.tree.map(YAMLWriter.text)
-            let specPath = directory + "/" + VariantRecord.specName
-            let sameSpec = specText.map { text in (try? String(contentsOfFile: specPath, encoding: .utf8)) == text } ?? false
-            let sameRun = sameSpec && record?.runOptions == settings.runOptions
-            if record?.status == .finished, sameRun {
-                report("\(tag) finished earlier; kept", true)
+            let mode: RunDirectory.Mode
+            switch decision {
+            case .keep(let why, let failed):
+                report("\(tag) \(why)", true)
+                if failed { failures += 1 }
                 continue
-            }
-            if record?.status == .failed, sameRun || item.tree == nil, !settings.retryFailed {
-                report("\(tag) failed earlier (\(record?.message ?? "no message")); kept (--retry-failed runs it again)", true)
+            case .refuse(let why):
+                report("\(tag) failed: \(why)", true)
                 failures += 1
                 continue
-            }
-            // A directory holding another spec's or other options' run is left as it is.
-            let hasRun = RunDirectory.runFiles.contains { FileManager.default.fileExists(atPath: directory + "/" + $0) }
-            if hasRun, item.tree != nil, !sameRun {
-                let what = sameSpec ? "with other options (\(record?.runOptions.joined(separator: " ") ?? "unknown"))" : "of another spec (its \(VariantRecord.specName) differs)"
-                report("\(tag) failed: '\(directory)' holds a run \(what); move it away or give another --out", true)
-                failures += 1
-                continue
+            case .fail, .train:
+                mode = { if case .train(let mode) = decision { return mode } else { return .restart } }()
             }
             let differences = item.tree.map { tree in base.map { SpecDifferences.between(base: $0, variant: tree) } ?? [] } ?? variant.overrides
             var entry = VariantRecord(name: variant.name, overrides: settings.sharedOverrides + variant.overrides, differences: differences,
                                       runOptions: settings.runOptions, status: .running)
-            try AtomicFile.createDirectory(directory)
             do {
-                guard let specText, item.problem == nil else { throw RuntimeError(item.problem ?? "the spec could not be read") }
+                try AtomicFile.createDirectory(directory)
+                if case .fail(let why) = decision { throw RuntimeError(why) }
                 try entry.write(directory: directory)
-                try AtomicFile.write(Data(specText.utf8), to: specPath)
+                try AtomicFile.write(Data(YAMLWriter.text(item.tree!).utf8), to: directory + "/" + VariantRecord.specName)
                 let started = Date()
                 let work = item.multiplyAdds
                 var firstDone: Double?
-                try train(specPath: specPath, directory: directory) { progress in
+                try train(specPath: directory + "/" + VariantRecord.specName, directory: directory, mode: mode) { progress in
                     let done = Double(progress.iteration) / Double(max(progress.total, 1))
                     if firstDone == nil { firstDone = done } // a resumed run starts part done
                     let workDone = spentWork + work * (done - firstDone!), workLeft = work * (1 - done) + pending.reduce(0, +)
@@ -143,13 +154,48 @@ public final class Ablation {
             } catch {
                 entry.status = .failed
                 entry.message = (error as? RuntimeError)?.message ?? "\(error)"
-                try entry.write(directory: directory)
-                report("\(tag) failed: \(entry.message!)", true)
                 failures += 1
+                report("\(tag) failed: \(entry.message!)", true)
+                do { try entry.write(directory: directory) } catch {
+                    report("\(tag) its failure could not be recorded: \((error as? RuntimeError)?.message ?? "\(error)")", true)
+                }
             }
             try writeResults()
         }
         return try writeResults()
+    }
+
+    /// Keep, refuse, fail or train `item`, from what its directory holds.
+    private func decide(_ item: Prepared) -> Decision {
+        let directory = settings.directory + "/" + item.variant.directoryName
+        let record: VariantRecord?
+        do { record = try VariantRecord.read(directory: directory) } catch {
+            return .refuse((error as? RuntimeError)?.message ?? "\(error)")
+        }
+        let specPath = directory + "/" + VariantRecord.specName
+        let written = FileManager.default.fileExists(atPath: specPath) ? try? String(contentsOfFile: specPath, encoding: .utf8) : nil
+        let sameSpec = item.tree.map { YAMLWriter.text($0) == written } ?? false
+        let sameRun = sameSpec && record?.runOptions == settings.runOptions
+        let hasRun = RunDirectory.runFiles.contains { FileManager.default.fileExists(atPath: directory + "/" + $0) }
+        guard item.tree != nil else {
+            let why = item.problem ?? "the spec could not be read"
+            // A bad spec this sitting must not mark an earlier run failed.
+            return record != nil || hasRun ? .refuse(why + " (the run already in '\(directory)' is left as it is)") : .fail(why)
+        }
+        switch record?.status {
+        case .finished? where sameRun: return .keep("finished earlier; kept", failed: false)
+        case .failed? where sameRun && !settings.retryFailed:
+            return .keep("failed earlier (\(record?.message ?? "no message")); kept (--retry-failed runs it again from the start)", failed: true)
+        case .failed? where sameRun: return .train(mode: .restart)
+        default: break
+        }
+        if hasRun, !sameRun {
+            let what = record == nil ? "that resnetc ablate did not start (it has no \(VariantRecord.fileName))"
+                : !sameSpec ? (written == nil ? "without its \(VariantRecord.specName)" : "of another spec (its \(VariantRecord.specName) differs)")
+                : "made with other options (\(record!.runOptions.isEmpty ? "none" : record!.runOptions.joined(separator: " ")))"
+            return .refuse("'\(directory)' holds a run \(what); move it away or give another --out")
+        }
+        return .train(mode: FileManager.default.fileExists(atPath: directory + "/" + RunDirectory.checkpointName) ? .resume : .restart)
     }
 
     /// The summaries of every variant the ablation's directory lists, written as the results files.
@@ -163,11 +209,14 @@ public final class Ablation {
     /// The runs of an ablation directory, in its plan's order (variants never started are left out).
     public static func summaries(of directory: String) throws -> [RunSummary] {
         let plan = try AblationPlan.read(directory: directory) ?? AblationPlan(variants: [], title: nil)
-        return try plan.variants.compactMap { name in
+        return plan.variants.compactMap { name in
             let path = directory + "/" + name
             let started = FileManager.default.fileExists(atPath: path + "/" + VariantRecord.fileName)
                 || FileManager.default.fileExists(atPath: path + "/" + RunDirectory.metricsName)
-            return started ? try RunSummary.read(directory: path) : nil
+            guard started else { return nil }
+            do { return try RunSummary.read(directory: path) } catch {
+                return RunSummary.unreadable(directory: path, message: (error as? RuntimeError)?.message ?? "\(error)")
+            }
         }
     }
 
@@ -200,16 +249,15 @@ public final class Ablation {
     }
 
     /// One variant's run, exactly as `resnetc run spec.yaml --out directory` with the shared options would do it.
-    private func train(specPath: String, directory: String, report: (Trainer.Progress) -> Void) throws {
+    private func train(specPath: String, directory: String, mode: RunDirectory.Mode, report: (Trainer.Progress) -> Void) throws {
         let front = Pipeline.frontEnd(file: specPath, withLoss: true)
         guard let spec = front.spec, let graph = front.graph else {
             throw RuntimeError(DiagnosticRenderer(format: .text, sources: front.sources).render(front.diagnostics))
         }
         let source = try DatasetSource.resolve(argument: settings.dataset, spec: spec)
-        let resume = FileManager.default.fileExists(atPath: directory + "/" + RunDirectory.checkpointName)
         let trainer = try Trainer(spec: spec, forward: graph,
                                   options: .init(outputDirectory: directory, epochs: settings.epochs, limit: settings.limit, testLimit: settings.testLimit,
-                                                 mode: resume ? .resume : .restart, threads: settings.threads, seed: settings.seed ?? spec.seed),
+                                                 mode: mode, threads: settings.threads, seed: settings.seed ?? spec.seed),
                                   compiler: compiler)
         _ = try trainer.run(initial: try initialWeights(graph, spec), source: source, report: report)
     }

@@ -55,7 +55,7 @@ public struct AblationGrid: Sendable {
         for character in text {
             if let open = quote {
                 if character == open { quote = nil }
-            } else if character == "'" || character == "\"" {
+            } else if character == "'" || character == "\"", current.allSatisfy(\.isWhitespace) { // quotes open a value only at its start
                 quote = character
             } else if "[{".contains(character) {
                 depth += 1
@@ -72,12 +72,21 @@ public struct AblationGrid: Sendable {
         return values
     }
 
+    /// Whether `name` is one `named` could give: not empty, of the safe characters, not hidden.
+    static func isDirectoryName(_ name: String) -> Bool {
+        !name.isEmpty && !name.hasPrefix(".") && name.count <= 130 && name.allSatisfy(isSafe)
+    }
+
+    static func isSafe(_ character: Character) -> Bool {
+        character.isASCII && (character.isLetter || character.isNumber || ".,=-_".contains(character))
+    }
+
     /// Gives each variant a directory name made of letters, digits and `.,=-_` only, unique in
     /// the grid, ignoring case, (a number is appended where two would clash).
     private static func named(_ variants: [Variant]) -> [Variant] {
         var used: Set<String> = []
         return variants.map { variant in
-            var safe = String(variant.name.map { $0.isASCII && ($0.isLetter || $0.isNumber || ".,=-_".contains($0)) ? $0 : "_" }.prefix(120))
+            var safe = String(variant.name.map { isSafe($0) ? $0 : "_" }.prefix(120))
             if safe.isEmpty || safe.hasPrefix(".") { safe = "variant" + safe }
             var name = safe, n = 2
             while used.contains(name.lowercased()) { name = "\(safe)-\(n)"; n += 1 }

@@ -1,4 +1,5 @@
 import Foundation
+import ResNetDiagnostics
 import ResNetRuntime
 
 /// `ablation.json` at the top of an ablation's directory: every variant directory the ablation
@@ -21,13 +22,13 @@ public struct AblationPlan: Codable, Sendable, Equatable {
         let path = directory + "/" + fileName
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         do {
-            let plan = try JSONDecoder().decode(AblationPlan.self, from: try Data(contentsOf: URL(fileURLWithPath: path)))
-            if let bad = plan.variants.first(where: { $0.isEmpty || $0.contains("/") || $0.hasPrefix(".") }) {
+            let plan = try JSONDecoder().decode(AblationPlan.self, from: try FileBytes.read(path, what: "ablation plan", limit: 16 << 20))
+            if let bad = plan.variants.first(where: { !AblationGrid.isDirectoryName($0) }) {
                 throw RuntimeError("lists '\(bad)', which is not a variant directory's name")
             }
             return plan
         } catch {
-            throw RuntimeError("\(path) is not an ablation plan resnetc can read (\((error as? RuntimeError)?.message ?? error.localizedDescription))")
+            throw RuntimeError("\(path) is not an ablation plan resnetc can read (\((error as? RuntimeError)?.message ?? "\(error)"))")
         }
     }
 

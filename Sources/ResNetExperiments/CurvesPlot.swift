@@ -131,8 +131,9 @@ public enum CurvesPlot {
             case "\"": out += "&quot;"
             case "'": out += "&apos;"
             default:
-                // Characters XML 1.0 forbids (control codes) become a replacement mark.
-                out += character.unicodeScalars.allSatisfy({ $0.value >= 0x20 || $0 == "\t" }) ? String(character) : "\u{FFFD}"
+                // Characters XML 1.0 forbids (control codes, U+FFFE, U+FFFF) become a replacement mark.
+                let allowed = character.unicodeScalars.allSatisfy { ($0.value >= 0x20 || $0 == "\t") && $0.value != 0xFFFE && $0.value != 0xFFFF }
+                out += allowed ? String(character) : "\u{FFFD}"
             }
         }
         return out

@@ -8,19 +8,24 @@ public enum ResultsFiles {
     /// The first line of results.md and a comment in curves.svg, by which resnetc knows its own files.
     static let marker = "<!-- written by resnetc report -->"
 
+    /// Refuses a directory holding a results file of these names that resnetc did not write.
+    public static func requireWritable(in directory: String) throws {
+        for name in [markdownName, csvName, curvesName] {
+            let path = directory + "/" + name
+            if FileManager.default.fileExists(atPath: path), !isOwn(path, name: name) {
+                throw RuntimeError("'\(path)' exists and resnetc did not write it; move it away or give another --out")
+            }
+        }
+    }
+
     public static func write(_ runs: [RunSummary], to directory: String, title: String) throws {
         let files: [(String, String)] = [
             (markdownName, marker + "\n" + ResultsTable.markdown(runs, title: title)),
             (csvName, ResultsTable.csv(runs)),
             (curvesName, CurvesPlot.svg(runs, title: title).replacingOccurrences(of: "<svg ", with: marker + "\n<svg ")),
         ]
-        for (name, _) in files {
-            let path = directory + "/" + name
-            if FileManager.default.fileExists(atPath: path), !isOwn(path, name: name) {
-                throw RuntimeError("'\(path)' exists and resnetc did not write it; move it away or give another --out")
-            }
-        }
         try AtomicFile.createDirectory(directory)
+        try requireWritable(in: directory)
         for (name, text) in files { try AtomicFile.write(Data(text.utf8), to: directory + "/" + name) }
     }
 

@@ -10,7 +10,7 @@ public enum ResultsTable {
     public static func csv(_ runs: [RunSummary]) -> String {
         var lines = [columns.joined(separator: ",")]
         for run in runs {
-            var cells: [String] = [run.name, run.differences.joined(separator: " "), run.status]
+            var cells: [String] = [run.name, run.differences.joined(separator: "; "), run.status]
             cells.append(run.params.map(String.init) ?? "")
             cells.append(run.multiplyAdds.map(String.init) ?? "")
             cells.append(run.trainingArenaBytes.map(String.init) ?? "")
@@ -24,11 +24,11 @@ public enum ResultsTable {
     }
 
     public static func markdown(_ runs: [RunSummary], title: String) -> String {
-        var text = "# \(title)\n\n"
+        var text = "# \(markdownCell(title))\n\n"
         text += "| variant | differs from the base | params | mult-adds | training arena | images/s | final test error | best test error | final train error | iterations | wall time | status |\n"
         text += "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n"
         for run in runs {
-            var cells: [String] = [run.name, run.differences.isEmpty ? "—" : run.differences.map { "`\($0)`" }.joined(separator: " ")]
+            var cells: [String] = [run.name, run.differences.isEmpty ? "—" : run.differences.map(codeSpan).joined(separator: " ")]
             cells.append(run.params.map { scaled(Double($0)) } ?? "—")
             cells.append(run.multiplyAdds.map { scaled(Double($0)) } ?? "—")
             cells.append(run.trainingArenaBytes.map { String(format: "%.0f MiB", Double($0) / 1_048_576) } ?? "—")
@@ -54,6 +54,17 @@ public enum ResultsTable {
     /// failure shows its message's first line; results.csv has all of it).
     static func markdownCell(_ text: String) -> String {
         text.replacingOccurrences(of: "|", with: "\\|").split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+
+    /// Text in a Markdown code span, fenced by more backticks than it holds in a row.
+    static func codeSpan(_ text: String) -> String {
+        var longest = 0, run = 0
+        for character in text {
+            run = character == "`" ? run + 1 : 0
+            longest = max(longest, run)
+        }
+        let fence = String(repeating: "`", count: longest + 1)
+        return longest == 0 ? fence + text + fence : fence + " " + text + " " + fence
     }
 
     static func percent(_ fraction: Double?) -> String { fraction.map { String(format: "%.2f%%", 100 * $0) } ?? "—" }

@@ -36,6 +36,12 @@ public struct RunSummary: Sendable {
     public var bestTestError: Double? { points.compactMap(\.testError).min() }
     public var finalTrainError: Double? { points.last?.trainError }
 
+    /// A row for a directory whose files could not be read, saying why.
+    public static func unreadable(directory: String, message: String) -> RunSummary {
+        RunSummary(name: URL(fileURLWithPath: directory).lastPathComponent, directory: directory, differences: [], status: "unreadable",
+                   message: message, points: [], wallSeconds: 0)
+    }
+
     /// Reads `directory`; a directory with neither metrics nor a variant record is not a run.
     public static func read(directory: String) throws -> RunSummary {
         let record = try VariantRecord.read(directory: directory)

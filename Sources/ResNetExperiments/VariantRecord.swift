@@ -1,4 +1,5 @@
 import Foundation
+import ResNetDiagnostics
 import ResNetRuntime
 
 /// `variant.json` in a variant's directory: what the variant is (its name, its overrides, what
@@ -43,11 +44,10 @@ public struct VariantRecord: Codable, Sendable, Equatable {
     public static func read(directory: String) throws -> VariantRecord? {
         let path = directory + "/" + fileName
         guard FileManager.default.fileExists(atPath: path) else { return nil }
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
         do {
-            return try JSONDecoder().decode(VariantRecord.self, from: data)
+            return try JSONDecoder().decode(VariantRecord.self, from: try FileBytes.read(path, what: "variant record", limit: 1 << 20))
         } catch {
-            throw RuntimeError("\(path) is not a variant record resnetc can read (\(error.localizedDescription)); move it away to run the variant again")
+            throw RuntimeError("\(path) is not a variant record resnetc can read (\(error)); move it away to run the variant again")
         }
     }
 

@@ -57,14 +57,21 @@ public enum YAMLWriter {
     }
 
     /// Whether a plain scalar reads back as the same text: no indicator characters at the start,
-    /// no `: ` or ` #` inside, no surrounding spaces. An empty plain scalar is null and stays plain.
+    /// no `: ` or ` #` inside, no surrounding spaces, nothing that needs an escape. An empty plain scalar is null and stays plain.
     private static func isPlainSafe(_ text: String) -> Bool {
         let characters = Array(text)
         guard let first = characters.first else { return true }
         if ",[]{}#&*!|>'\"%@`".contains(first) { return false }
         if "-?:".contains(first), characters.count == 1 || characters[1] == " " { return false }
         if first == " " || characters.last == " " || text.contains(": ") || text.contains(" #") || text.hasSuffix(":") { return false }
-        return text.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7F }
+        return !text.unicodeScalars.contains(where: needsEscape)
+    }
+
+    /// Characters YAML does not take raw, or reads as something else: C0 and C1 control codes
+    /// (NEL reads as a space), DEL, the line and paragraph separators, the byte-order mark and
+    /// the two non-characters.
+    private static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || [0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF].contains(scalar.value)
     }
 
     /// A double-quoted scalar with YAML's escapes.
@@ -78,8 +85,8 @@ public enum YAMLWriter {
             case "\t": out += "\\t"
             case "\r": out += "\\r"
             default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += "\\x" + String(scalar.value, radix: 16).leftPadded(to: 2)
+                if needsEscape(scalar) {
+                    out += "\\u" + String(scalar.value, radix: 16).leftPadded(to: 4)
                 } else {
                     out.unicodeScalars.append(scalar)
                 }

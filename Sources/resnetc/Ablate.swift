@@ -32,14 +32,13 @@ struct Ablate: ParsableCommand {
     @Option(help: "Directory for the variants' runs and the results (default: runs/ablate-<spec name>).")
     var out: String?
 
-    @Flag(help: "Run again the variants an earlier sitting recorded as failed.")
+    @Flag(help: "Run again, from the start, the variants an earlier sitting recorded as failed.")
     var retryFailed = false
 
     func validate() throws {
         if specs.isEmpty { throw ValidationError("give a spec with --vary, or several spec files") }
         if specs.count > 1, !vary.isEmpty { throw ValidationError("--vary varies one spec: give one spec file with it, or several spec files without it") }
         if specs.count == 1, vary.isEmpty { throw ValidationError("nothing to vary: give --vary KEY=V1,V2 or several spec files") }
-        if model.weights != nil { throw ValidationError("--weights: variants differ in shape, so each starts from He initialisation (--seed)") }
     }
 
     func run() throws {
@@ -54,7 +53,7 @@ struct Ablate: ParsableCommand {
             let ablation = Ablation(
                 grid: grid,
                 settings: .init(directory: directory, sharedOverrides: overrides, dataset: data.dataset, epochs: length.epochs, limit: length.limit,
-                                testLimit: length.testLimit, threads: data.threads, seed: model.seed, retryFailed: retryFailed, title: title),
+                                testLimit: length.testLimit, threads: data.threads, seed: model.seed, weights: model.weights, retryFailed: retryFailed, title: title),
                 compiler: try model.compiler(), initialWeights: model.parameterValues)
             var lastPlain = Date.distantPast
             let runs = try ablation.run { line, final in StatusLine.show(line, final: final, interactive: interactive, lastPlain: &lastPlain) }
