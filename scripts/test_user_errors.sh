@@ -120,6 +120,24 @@ expect_failure "an over-long --out name" "File name too long" "$resnetc" run "$s
 expect_failure "an empty training split" "holds no images" "$resnetc" run "$spec" "${quick[@]}" --dataset "fashion-mnist:$work/empty-data" --out "$work/x"
 expect_failure "an empty test split" "test split .* holds no images" "$resnetc" eval "$spec" --dataset "fashion-mnist:$work/empty-data"
 
+# Ablations and reports: malformed grids, unreadable records and results files that are not resnetc's.
+expect_failure "--vary without values" "--vary shortcut: expected KEY=V1,V2" "$resnetc" ablate "$spec" --vary shortcut --out "$work/ab"
+expect_failure "--vary with an empty value" "none empty" "$resnetc" ablate "$spec" --vary shortcut=A,,B --out "$work/ab"
+expect_failure "--vary naming a key twice" "names 'depth' twice" "$resnetc" ablate "$spec" --vary depth=20 --vary depth=32 --out "$work/ab"
+expect_failure "ablate with nothing to vary" "nothing to vary" "$resnetc" ablate "$spec" --out "$work/ab"
+expect_failure "--vary with several specs" "--vary varies one spec" "$resnetc" ablate "$spec" specs/cifar-resnet20.yaml --vary shortcut=A,B
+mkdir -p "$work/ab-user" && echo "my table" > "$work/ab-user/results.csv"
+expect_failure "ablate over a user's results.csv" "results.csv' exists and resnetc did not write it" \
+  "$resnetc" ablate "$spec" --vary shortcut=A,B "${quick[@]}" --out "$work/ab-user"
+expect_true "the user's results.csv survives, and nothing trained" test "$(cat "$work/ab-user/results.csv")" = "my table" -a ! -e "$work/ab-user/shortcut=A"
+mkdir -p "$work/ab-bad" && echo '{"variants": ["../../etc"]}' > "$work/ab-bad/ablation.json"
+expect_failure "an ablation.json naming a path" "ablation.json is not an ablation plan.*'../../etc'" "$resnetc" report "$work/ab-bad"
+echo '{"variants": [' > "$work/ab-bad/ablation.json"
+expect_failure "a truncated ablation.json" "ablation.json is not an ablation plan" "$resnetc" report "$work/ab-bad"
+expect_failure "report on a directory with no run" "holds no run: it has no metrics.csv" "$resnetc" report "$work/app"
+expect_failure "report on several directories without --out" "give --out" "$resnetc" report "$work/run" "$work/run"
+expect_failure "report on a missing directory" "'$work/nowhere' is not a directory" "$resnetc" report "$work/nowhere"
+
 # Full and read-only disks (needs root to mount a small tmpfs; said and skipped otherwise).
 mkdir -p "$work/small"
 if mount -t tmpfs -o size=1m tmpfs "$work/small" 2>/dev/null; then
