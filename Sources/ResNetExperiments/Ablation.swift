@@ -116,6 +116,14 @@ public final class Ablation {
             case .keep(let why, let failed):
                 report("\(tag) \(why)", true)
                 if failed { failures += 1 }
+                // A kept run's record follows how this version of resnetc describes its differences.
+                if var record = try? VariantRecord.read(directory: directory), let tree = item.tree, let base {
+                    let differences = SpecDifferences.between(base: base, variant: tree)
+                    if record.differences != differences {
+                        record.differences = differences
+                        try? record.write(directory: directory)
+                    }
+                }
                 continue
             case .refuse(let why):
                 report("\(tag) failed: \(why)", true)

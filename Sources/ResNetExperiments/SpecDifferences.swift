@@ -2,12 +2,14 @@ import ResNetSpec
 
 /// What a variant's spec changes relative to the base spec, as `key.path=value` texts in the
 /// variant's key order: found by walking both resolved trees, so it says the same for a `--vary`
-/// override and for a spec file edited by hand. A key the variant drops reads `key=null`.
+/// override and for a spec file edited by hand. A key the variant leaves out (so it takes its
+/// default) reads `key=(default)`. The top-level `name` is not a difference: the variant column
+/// names each run already, and spec files differ in it by nature.
 public enum SpecDifferences {
     public static func between(base: YAMLNode, variant: YAMLNode) -> [String] {
         var found: [String] = []
         walk(base, variant, path: "", into: &found)
-        return found
+        return found.filter { !$0.hasPrefix("name=") }
     }
 
     private static func walk(_ base: YAMLNode?, _ variant: YAMLNode?, path: String, into found: inout [String]) {
@@ -21,7 +23,7 @@ public enum SpecDifferences {
             for (i, (b, v)) in zip(baseItems, variantItems).enumerated() { walk(b, v, path: "\(path)[\(i)]", into: &found) }
         default:
             let was = base.map(flow), now = variant.map(flow)
-            if was != now { found.append("\(path)=\(now ?? "null")") }
+            if was != now { found.append("\(path)=\(now ?? "(default)")") }
         }
     }
 

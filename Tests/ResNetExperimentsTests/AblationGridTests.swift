@@ -40,9 +40,11 @@ import Testing
     @Test func differencesNameChangedAddedAndDroppedKeys() throws {
         let base = try YAMLReader(file: "base").read("depth: 20\nshortcut: A\nstages:\n  - {filters: 16, blocks: 3}\n  - {filters: 32, blocks: 3}\ntrain: {lr: 0.1}\n")
         let variant = try YAMLReader(file: "v").read("shortcut: B\nstages:\n  - {filters: 16, blocks: 5}\n  - {filters: 32, blocks: 3}\ntrain: {lr: 0.1, epochs: 3}\n")
-        #expect(SpecDifferences.between(base: base, variant: variant) == ["shortcut=B", "stages[0].blocks=5", "train.epochs=3", "depth=null"])
+        #expect(SpecDifferences.between(base: base, variant: variant) == ["shortcut=B", "stages[0].blocks=5", "train.epochs=3", "depth=(default)"])
         let longer = try YAMLReader(file: "v").read("depth: 20\nshortcut: A\nstages: [{filters: 16, blocks: 3}]\ntrain: {lr: 0.1}\n")
         #expect(SpecDifferences.between(base: base, variant: longer) == ["stages=[{filters: 16, blocks: 3}]"])
         #expect(SpecDifferences.between(base: base, variant: base).isEmpty)
+        let renamed = try YAMLReader(file: "v").read("name: other\ndepth: 20\nshortcut: A\nstages:\n  - {filters: 16, blocks: 3}\n  - {filters: 32, blocks: 3}\ntrain: {lr: 0.1}\n")
+        #expect(SpecDifferences.between(base: base, variant: renamed).isEmpty)
     }
 }
