@@ -81,8 +81,9 @@ public final class Ablation {
         case refuse(String)
         /// Record it as failed without training (its spec or overrides are bad).
         case fail(String)
-        /// Train it: from its checkpoint, or from the start (removing resnetc's files of a failed run).
-        case train(mode: RunDirectory.Mode)
+        /// Train it from `spec` (spec.yaml's text): from its checkpoint, or from the start (removing
+        /// resnetc's files of a failed run).
+        case train(mode: RunDirectory.Mode, spec: String)
     }
 
     /// Runs every variant; returns the summaries of all the ablation's runs (earlier grids' too).
@@ -111,35 +112,37 @@ public final class Ablation {
             let directory = settings.directory + "/" + variant.directoryName
             let tag = "[\(index + 1)/\(prepared.count) \(variant.name)]"
             pending[index] = 0
-            let mode: RunDirectory.Mode
+            // What differs from the base: from the trees, or, for a spec that did not resolve, its overrides.
+            let differences = item.tree.map { tree in base.map { SpecDifferences.between(base: $0, variant: tree) } ?? [] } ?? variant.overrides
+            var entry = VariantRecord(name: variant.name, overrides: settings.sharedOverrides + variant.overrides, differences: differences,
+                                      runOptions: settings.runOptions, status: .running)
+            let mode: RunDirectory.Mode, specText: String
             switch decision {
             case .keep(let why, let failed):
                 report("\(tag) \(why)", true)
                 if failed { failures += 1 }
                 // A kept run's record follows how this version of resnetc describes its differences.
-                if var record = try? VariantRecord.read(directory: directory), let tree = item.tree, let base {
-                    let differences = SpecDifferences.between(base: base, variant: tree)
-                    if record.differences != differences {
-                        record.differences = differences
-                        try? record.write(directory: directory)
-                    }
+                if var record = try? VariantRecord.read(directory: directory), item.tree != nil, record.differences != differences {
+                    record.differences = differences
+                    try? record.write(directory: directory)
                 }
                 continue
             case .refuse(let why):
                 report("\(tag) failed: \(why)", true)
                 failures += 1
                 continue
-            case .fail, .train:
-                mode = { if case .train(let mode) = decision { return mode } else { return .restart } }()
+            case .fail(let why):
+                try? AtomicFile.createDirectory(directory)
+                recordFailure(&entry, why, tag: tag, directory: directory, report: report)
+                try writeResults()
+                continue
+            case .train(let how, let text):
+                (mode, specText) = (how, text)
             }
-            let differences = item.tree.map { tree in base.map { SpecDifferences.between(base: $0, variant: tree) } ?? [] } ?? variant.overrides
-            var entry = VariantRecord(name: variant.name, overrides: settings.sharedOverrides + variant.overrides, differences: differences,
-                                      runOptions: settings.runOptions, status: .running)
             do {
                 try AtomicFile.createDirectory(directory)
-                if case .fail(let why) = decision { throw RuntimeError(why) }
                 try entry.write(directory: directory)
-                try AtomicFile.write(Data(YAMLWriter.text(item.tree!).utf8), to: directory + "/" + VariantRecord.specName)
+                try AtomicFile.write(Data(specText.utf8), to: directory + "/" + VariantRecord.specName)
                 let started = Date()
                 let work = item.multiplyAdds
                 var firstDone: Double?
@@ -160,17 +163,22 @@ public final class Ablation {
                 try entry.write(directory: directory)
                 report("\(tag) finished", true)
             } catch {
-                entry.status = .failed
-                entry.message = (error as? RuntimeError)?.message ?? "\(error)"
-                failures += 1
-                report("\(tag) failed: \(entry.message!)", true)
-                do { try entry.write(directory: directory) } catch {
-                    report("\(tag) its failure could not be recorded: \((error as? RuntimeError)?.message ?? "\(error)")", true)
-                }
+                recordFailure(&entry, (error as? RuntimeError)?.message ?? "\(error)", tag: tag, directory: directory, report: report)
             }
             try writeResults()
         }
         return try writeResults()
+    }
+
+    /// Says a variant failed and why, and records it in its directory (saying so if even that fails).
+    private func recordFailure(_ entry: inout VariantRecord, _ message: String, tag: String, directory: String, report: (String, Bool) -> Void) {
+        entry.status = .failed
+        entry.message = message
+        failures += 1
+        report("\(tag) failed: \(message)", true)
+        do { try entry.write(directory: directory) } catch {
+            report("\(tag) its failure could not be recorded: \((error as? RuntimeError)?.message ?? "\(error)")", true)
+        }
     }
 
     /// Keep, refuse, fail or train `item`, from what its directory holds.
@@ -182,10 +190,11 @@ public final class Ablation {
         }
         let specPath = directory + "/" + VariantRecord.specName
         let written = FileManager.default.fileExists(atPath: specPath) ? try? String(contentsOfFile: specPath, encoding: .utf8) : nil
-        let sameSpec = item.tree.map { YAMLWriter.text($0) == written } ?? false
+        let text = item.tree.map(YAMLWriter.text)
+        let sameSpec = text != nil && text == written
         let sameRun = sameSpec && record?.runOptions == settings.runOptions
         let hasRun = RunDirectory.runFiles.contains { FileManager.default.fileExists(atPath: directory + "/" + $0) }
-        guard item.tree != nil else {
+        guard let text else {
             let why = item.problem ?? "the spec could not be read"
             // A bad spec this sitting must not mark an earlier run failed.
             return record != nil || hasRun ? .refuse(why + " (the run already in '\(directory)' is left as it is)") : .fail(why)
@@ -194,7 +203,7 @@ public final class Ablation {
         case .finished? where sameRun: return .keep("finished earlier; kept", failed: false)
         case .failed? where sameRun && !settings.retryFailed:
             return .keep("failed earlier (\(record?.message ?? "no message")); kept (--retry-failed runs it again from the start)", failed: true)
-        case .failed? where sameRun: return .train(mode: .restart)
+        case .failed? where sameRun: return .train(mode: .restart, spec: text)
         default: break
         }
         if hasRun, !sameRun {
@@ -203,7 +212,7 @@ public final class Ablation {
                 : "made with other options (\(record!.runOptions.isEmpty ? "none" : record!.runOptions.joined(separator: " ")))"
             return .refuse("'\(directory)' holds a run \(what); move it away or give another --out")
         }
-        return .train(mode: FileManager.default.fileExists(atPath: directory + "/" + RunDirectory.checkpointName) ? .resume : .restart)
+        return .train(mode: FileManager.default.fileExists(atPath: directory + "/" + RunDirectory.checkpointName) ? .resume : .restart, spec: text)
     }
 
     /// The summaries of every variant the ablation's directory lists, written as the results files.

@@ -1,5 +1,4 @@
 import Foundation
-import ResNetDiagnostics
 import ResNetRuntime
 
 /// `ablation.json` at the top of an ablation's directory: every variant directory the ablation
@@ -20,16 +19,11 @@ public struct AblationPlan: Codable, Sendable, Equatable {
     /// The plan in `directory`, or nil if it is not an ablation's directory.
     public static func read(directory: String) throws -> AblationPlan? {
         let path = directory + "/" + fileName
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        do {
-            let plan = try JSONDecoder().decode(AblationPlan.self, from: try FileBytes.read(path, what: "ablation plan", limit: 16 << 20))
+        return try RecordFile.read(AblationPlan.self, path: path, what: "ablation plan", limit: 16 << 20, validate: { plan in
             if let bad = plan.variants.first(where: { !AblationGrid.isDirectoryName($0) }) {
                 throw RuntimeError("lists '\(bad)', which is not a variant directory's name")
             }
-            return plan
-        } catch {
-            throw RuntimeError("\(path) is not an ablation plan resnetc can read (\((error as? RuntimeError)?.message ?? "\(error)"))")
-        }
+        }, failure: { "\(path) is not an ablation plan resnetc can read (\($0))" })
     }
 
     /// This plan with `names` added after the ones it has, and the new title.
@@ -37,9 +31,5 @@ public struct AblationPlan: Codable, Sendable, Equatable {
         AblationPlan(variants: variants + names.filter { !variants.contains($0) }, title: title)
     }
 
-    public func write(directory: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(self) + Data("\n".utf8), to: directory + "/" + Self.fileName)
-    }
+    public func write(directory: String) throws { try RecordFile.write(self, to: directory + "/" + Self.fileName) }
 }

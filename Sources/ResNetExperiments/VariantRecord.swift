@@ -1,5 +1,4 @@
 import Foundation
-import ResNetDiagnostics
 import ResNetRuntime
 
 /// `variant.json` in a variant's directory: what the variant is (its name, its overrides, what
@@ -43,17 +42,9 @@ public struct VariantRecord: Codable, Sendable, Equatable {
     /// The record in `directory`, or nil if it has none.
     public static func read(directory: String) throws -> VariantRecord? {
         let path = directory + "/" + fileName
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        do {
-            return try JSONDecoder().decode(VariantRecord.self, from: try FileBytes.read(path, what: "variant record", limit: 1 << 20))
-        } catch {
-            throw RuntimeError("\(path) is not a variant record resnetc can read (\(error)); move it away to run the variant again")
-        }
+        return try RecordFile.read(VariantRecord.self, path: path, what: "variant record", limit: 1 << 20,
+                                   failure: { "\(path) is not a variant record resnetc can read (\($0)); move it away to run the variant again" })
     }
 
-    public func write(directory: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(self) + Data("\n".utf8), to: directory + "/" + Self.fileName)
-    }
+    public func write(directory: String) throws { try RecordFile.write(self, to: directory + "/" + Self.fileName) }
 }
