@@ -21,6 +21,12 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // OpenSSL's libcrypto from the system package libssl-dev, for the SHA-256 behind the compile cache.
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // libpng (libpng-dev) and libjpeg-turbo (libjpeg62-turbo-dev): the reference decoders of their
+        // formats, the ones Pillow uses, so image folders decode to exactly the pixels PyTorch users see.
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        // PNG/JPEG files -> network input planes (decode, grey/RGB, resize, centre crop), in C.
+        .target(name: "ImageCodecs", dependencies: ["CPNG", "CJPEG"]),
         // Source locations, diagnostics and their rendering, shared by every stage.
         .target(name: "ResNetDiagnostics"),
         // YAML -> typed ModelSpec with located diagnostics, `extends:` and `--set` overrides.
@@ -36,14 +42,16 @@ let package = Package(
         // The naive interpreter that defines every op; generated code is tested against it.
         .target(name: "ResNetReference", dependencies: ["ResNetIR"]),
         // C toolchain driver, dlopen, weight and array formats, initialisation, artifacts.
-        .target(name: "ResNetRuntime", dependencies: ["ResNetIR", "ResNetKernels", "ResNetCodegen", "ResNetPasses", "ResNetSpec", "CZlib", "CCrypto"]),
+        .target(name: "ResNetRuntime", dependencies: ["ResNetIR", "ResNetKernels", "ResNetCodegen", "ResNetPasses", "ResNetSpec", "CZlib", "CCrypto", "ImageCodecs"]),
+        // What resnetc tabulates and draws for people: evaluation reports, network diagrams, text escaping.
+        .target(name: "ResNetReports", dependencies: ["ResNetRuntime", "ResNetSpec", "ResNetIR"]),
         // Ablations: grids of spec variants run one after another, results tables and training curves.
-        .target(name: "ResNetExperiments", dependencies: ["ResNetRuntime", "ResNetCodegen", "ResNetPasses", "ResNetSpec", "ResNetIR", "ResNetDiagnostics"]),
+        .target(name: "ResNetExperiments", dependencies: ["ResNetReports", "ResNetRuntime", "ResNetCodegen", "ResNetPasses", "ResNetSpec", "ResNetIR", "ResNetDiagnostics"]),
         // The command-line tool: one file per subcommand.
         .executableTarget(
             name: "resnetc",
             dependencies: [
-                "ResNetSpec", "ResNetIR", "ResNetPasses", "ResNetDiagnostics", "ResNetCodegen", "ResNetRuntime", "ResNetExperiments",
+                "ResNetSpec", "ResNetIR", "ResNetPasses", "ResNetDiagnostics", "ResNetCodegen", "ResNetRuntime", "ResNetExperiments", "ResNetReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -53,9 +61,10 @@ let package = Package(
         .testTarget(name: "ResNetPassesTests", dependencies: ["ResNetPasses", "ResNetSpec", "ResNetIR", "ResNetReference", "TestSupport"],
                     exclude: ["Fixtures", "Golden"]),
         .testTarget(name: "ResNetReferenceTests", dependencies: ["ResNetReference", "ResNetPasses", "ResNetIR", "ResNetRuntime", "TestSupport"]),
+        .testTarget(name: "ResNetReportsTests", dependencies: ["ResNetReports"]),
         .testTarget(name: "ResNetExperimentsTests", dependencies: ["ResNetExperiments", "ResNetSpec"]),
         .testTarget(name: "ResNetRuntimeTests",
-                    dependencies: ["ResNetRuntime", "ResNetReference", "ResNetCodegen", "ResNetPasses", "ResNetSpec", "ResNetIR", "TestSupport"],
+                    dependencies: ["ResNetRuntime", "CZlib", "ResNetReference", "ResNetCodegen", "ResNetPasses", "ResNetSpec", "ResNetIR", "TestSupport"],
                     exclude: ["Golden"]),
     ]
 )

@@ -64,6 +64,9 @@ cmp "$work/straight/weights.safetensors" "$work/killed/weights.safetensors"
 # Every metrics row but its wall-clock seconds is the same too, and no row is duplicated.
 cmp <(cut -d, -f1-8 "$work/straight/metrics.csv") <(cut -d, -f1-8 "$work/killed/metrics.csv")
 echo "resume after kill -9 (killed with $rows epochs saved): weights and metrics identical to the uninterrupted run"
+# Image folders (PNG, JPEG, grey and colour) against the binary datasets and Pillow; a training
+# run on a small folder; eval --report, compile and predict --image with the folder's class names.
+scripts/test_image_folders.sh .build/release/resnetc
 # A tiny ablation, killed and run again: skipped, resumed and new variants, its table and curves.
 scripts/test_ablation.sh .build/release/resnetc
 # A diverging run stops with exit 1, naming what stopped being finite (the loss, or a parameter or

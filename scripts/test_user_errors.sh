@@ -152,5 +152,41 @@ else
   echo "skipped: full and read-only disk cases (mounting a tmpfs needs root)"
 fi
 
+# Datasets of the user's own: a missing folder, a broken image, a wrong class-names file, bad formats.
+mkdir -p "$work/pics/train/cat" "$work/pics/test/cat" "$work/idx-empty" "$work/c100"
+python3 - "$work/pics" <<'EOF'
+import struct, sys, zlib
+def png(path):
+    chunk = lambda kind, data: struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    raw = b"".join(b"\x00" + bytes([y * 8] * 28) for y in range(28))
+    open(path, "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 28, 28, 8, 0, 0, 0, 0))
+                           + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+for split in ("train", "test"):
+    png(f"{sys.argv[1]}/{split}/cat/a.png")
+EOF
+cp "$work/pics/train/cat/a.png" "$work/cat.png"
+head -c 100 "$work/cat.png" > "$work/pics/train/cat/cut.png"
+expect_failure "train on a folder that does not exist" "folder:$work/nope: '$work/nope' does not exist" \
+  "$resnetc" run "$spec" "${quick[@]}" --dataset "folder:$work/nope" --out "$work/run-nope"
+expect_failure "train on a folder with a truncated image" "pics/train/cat/cut.png is not a decodable image.*--skip-bad" \
+  "$resnetc" run "$spec" "${quick[@]}" --dataset "folder:$work/pics" --out "$work/run-cut"
+expect_true "a refused folder run leaves no run directory" test ! -e "$work/run-cut/metrics.csv"
+printf 'a\nb\n' > "$work/classes.txt"
+expect_failure "class names that do not match the data" "classes.txt names 2 classes, one per line; the data has 10" \
+  "$resnetc" eval "$spec" --classes "$work/classes.txt" --limit 10
+expect_failure "an IDX directory without its files" "found no training images file" "$resnetc" eval "$spec" --dataset "idx:$work/idx-empty"
+expect_failure "a CIFAR-100 directory without test.bin" "no readable test.bin" \
+  "$resnetc" eval specs/cifar-resnet20.yaml --set classes=100 --dataset "cifar100:$work/c100"
+expect_failure "an unknown dataset kind" "unknown dataset 'imagenet'" "$resnetc" eval "$spec" --dataset imagenet:/data
+expect_failure "predict a text file as an image" "passwd is not a decodable image: it is neither PNG nor JPEG" \
+  "$resnetc" predict "$spec" --image /etc/passwd
+expect_failure "predict --image with a model that does not say its normalisation" "does not say how its inputs are normalised" \
+  "$resnetc" predict specs/resnet18.yaml --set data.mean=null --set data.std=null --image "$work/cat.png"
+expect_failure "predict --image and --input together" "one of them" "$resnetc" predict "$spec" --image "$work/cat.png" --input x.npy
+mkdir -p "$work/my-report" && echo "my notes" > "$work/my-report/report.md"
+expect_failure "eval --report into a folder holding the user's report.md" "my-report/report.md' exists and resnetc did not write it" \
+  "$resnetc" eval "$spec" --limit 10 --report "$work/my-report"
+expect_true "the user's report.md survives" grep -q "my notes" "$work/my-report/report.md"
+
 echo "user errors: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -27,6 +27,8 @@ public final class Ablation {
         /// Run variants recorded as failed again (by default they are skipped with their message).
         public var retryFailed: Bool
         public var title: String
+        /// How the dataset is read (class names, bad images, decoding threads, cache).
+        public var datasetOptions = DatasetSource.Options()
 
         /// The options that shape a variant's run (not its speed): a finished variant is kept
         /// only when they are the same.
@@ -271,7 +273,7 @@ public final class Ablation {
         guard let spec = front.spec, let graph = front.graph else {
             throw RuntimeError(DiagnosticRenderer(format: .text, sources: front.sources).render(front.diagnostics))
         }
-        let source = try DatasetSource.resolve(argument: settings.dataset, spec: spec)
+        let source = try DatasetSource.resolve(argument: settings.dataset, spec: spec, options: settings.datasetOptions)
         let trainer = try Trainer(spec: spec, forward: graph,
                                   options: .init(outputDirectory: directory, epochs: settings.epochs, limit: settings.limit, testLimit: settings.testLimit,
                                                  mode: mode, threads: settings.threads, seed: settings.seed ?? spec.seed),

@@ -1,4 +1,5 @@
 import Foundation
+import ResNetReports
 
 /// curves.svg: training error (dashed) and test error (bold) against iterations for every run,
 /// as in the paper's Figure 6: a percent axis, an iterations axis, one colour per run shared by
@@ -32,40 +33,40 @@ public enum CurvesPlot {
             <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" \
             font-family="sans-serif" font-size="12">
             <rect width="100%" height="100%" fill="white"/>
-            <text x="\(left)" y="22" font-size="15" font-weight="bold">\(escape(title))</text>
+            <text x="\(left)" y="22" font-size="15" font-weight="bold">\(TextFormats.xml(title))</text>
 
             """
         // Grid, ticks and axis titles.
         for tick in yTicks {
             let at = top + plotHeight * (1 - tick / yMax)
             svg += line(left, at, left + plotWidth, at, stroke: "#e4e4e4")
-            svg += "<text x=\"\(format(left - 6))\" y=\"\(format(at + 4))\" text-anchor=\"end\">\(label(tick))</text>\n"
+            svg += "<text x=\"\(TextFormats.coordinate(left - 6))\" y=\"\(TextFormats.coordinate(at + 4))\" text-anchor=\"end\">\(label(tick))</text>\n"
         }
         for tick in xTicks {
             let at = left + plotWidth * tick / xMax
             svg += line(at, top, at, top + plotHeight, stroke: "#e4e4e4")
-            svg += "<text x=\"\(format(at))\" y=\"\(format(top + plotHeight + 18))\" text-anchor=\"middle\">\(label(tick))</text>\n"
+            svg += "<text x=\"\(TextFormats.coordinate(at))\" y=\"\(TextFormats.coordinate(top + plotHeight + 18))\" text-anchor=\"middle\">\(label(tick))</text>\n"
         }
-        svg += "<rect x=\"\(format(left))\" y=\"\(format(top))\" width=\"\(format(plotWidth))\" height=\"\(format(plotHeight))\" fill=\"none\" stroke=\"#444\"/>\n"
-        svg += "<text x=\"\(format(left + plotWidth / 2))\" y=\"\(format(height - 14))\" text-anchor=\"middle\">iterations</text>\n"
-        svg += "<text transform=\"translate(18 \(format(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">error (%)</text>\n"
+        svg += "<rect x=\"\(TextFormats.coordinate(left))\" y=\"\(TextFormats.coordinate(top))\" width=\"\(TextFormats.coordinate(plotWidth))\" height=\"\(TextFormats.coordinate(plotHeight))\" fill=\"none\" stroke=\"#444\"/>\n"
+        svg += "<text x=\"\(TextFormats.coordinate(left + plotWidth / 2))\" y=\"\(TextFormats.coordinate(height - 14))\" text-anchor=\"middle\">iterations</text>\n"
+        svg += "<text transform=\"translate(18 \(TextFormats.coordinate(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">error (%)</text>\n"
         // Key to the line styles, under the title.
-        svg += line(left, 40, left + 28, 40, stroke: "#333", width: 2.5) + "<text x=\"\(format(left + 34))\" y=\"44\">test error</text>\n"
+        svg += line(left, 40, left + 28, 40, stroke: "#333", width: 2.5) + "<text x=\"\(TextFormats.coordinate(left + 34))\" y=\"44\">test error</text>\n"
         svg += line(left + 120, 40, left + 148, 40, stroke: "#333", width: 1.2, dash: true)
-            + "<text x=\"\(format(left + 154))\" y=\"44\">training error</text>\n"
+            + "<text x=\"\(TextFormats.coordinate(left + 154))\" y=\"44\">training error</text>\n"
 
         // The lines, then the labels at the test lines' ends.
         var labels: [(y: Double, text: String, colour: String)] = []
         for (index, run) in plotted.enumerated() {
             let colour = colourOf(index)
-            let name = escape(run.name), shown = escape(names[index])
+            let name = TextFormats.xml(run.name), shown = TextFormats.xml(names[index])
             for (kind, values) in [("train", run.points.map { ($0.iteration, $0.trainError) }), ("test", run.points.map { ($0.iteration, $0.testError) })] {
                 let points = values.compactMap { iteration, error in error.flatMap { $0.isFinite ? (iteration, $0) : nil } }
-                let coordinates = points.map { "\(format(x($0.0))),\(format(y($0.1)))" }.joined(separator: " ")
+                let coordinates = points.map { "\(TextFormats.coordinate(x($0.0))),\(TextFormats.coordinate(y($0.1)))" }.joined(separator: " ")
                 let style = kind == "test" ? "stroke-width=\"2.5\"" : "stroke-width=\"1.2\" stroke-dasharray=\"5 3\""
                 svg += "<polyline class=\"\(kind)\" data-variant=\"\(name)\" fill=\"none\" stroke=\"\(colour)\" \(style) points=\"\(coordinates)\"/>\n"
                 if points.count == 1 { // a lone point draws no line: mark it
-                    svg += "<circle cx=\"\(format(x(points[0].0)))\" cy=\"\(format(y(points[0].1)))\" r=\"2.5\" fill=\"\(colour)\"/>\n"
+                    svg += "<circle cx=\"\(TextFormats.coordinate(x(points[0].0)))\" cy=\"\(TextFormats.coordinate(y(points[0].1)))\" r=\"2.5\" fill=\"\(colour)\"/>\n"
                 }
                 if kind == "test", let end = points.last {
                     labels.append((y(end.1), shown + String(format: " %.2f%%", 100 * end.1), colour))
@@ -73,10 +74,10 @@ public enum CurvesPlot {
             }
         }
         for label in spread(labels) {
-            svg += "<text x=\"\(format(left + plotWidth + 8))\" y=\"\(format(label.y + 4))\" fill=\"\(label.colour)\">\(label.text)</text>\n"
+            svg += "<text x=\"\(TextFormats.coordinate(left + plotWidth + 8))\" y=\"\(TextFormats.coordinate(label.y + 4))\" fill=\"\(label.colour)\">\(label.text)</text>\n"
         }
         if plotted.isEmpty {
-            svg += "<text x=\"\(format(left + plotWidth / 2))\" y=\"\(format(top + plotHeight / 2))\" text-anchor=\"middle\">no metrics yet</text>\n"
+            svg += "<text x=\"\(TextFormats.coordinate(left + plotWidth / 2))\" y=\"\(TextFormats.coordinate(top + plotHeight / 2))\" text-anchor=\"middle\">no metrics yet</text>\n"
         }
         return svg + "</svg>\n"
     }
@@ -116,26 +117,6 @@ public enum CurvesPlot {
     }
 
     static func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, stroke: String, width: Double = 1, dash: Bool = false) -> String {
-        "<line x1=\"\(format(x1))\" y1=\"\(format(y1))\" x2=\"\(format(x2))\" y2=\"\(format(y2))\" stroke=\"\(stroke)\" stroke-width=\"\(width)\"\(dash ? " stroke-dasharray=\"5 3\"" : "")/>\n"
-    }
-
-    static func format(_ value: Double) -> String { String(format: "%.1f", value) }
-
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            default:
-                // Characters XML 1.0 forbids (control codes, U+FFFE, U+FFFF) become a replacement mark.
-                let allowed = character.unicodeScalars.allSatisfy { ($0.value >= 0x20 || $0 == "\t") && $0.value != 0xFFFE && $0.value != 0xFFFF }
-                out += allowed ? String(character) : "\u{FFFD}"
-            }
-        }
-        return out
+        "<line x1=\"\(TextFormats.coordinate(x1))\" y1=\"\(TextFormats.coordinate(y1))\" x2=\"\(TextFormats.coordinate(x2))\" y2=\"\(TextFormats.coordinate(y2))\" stroke=\"\(stroke)\" stroke-width=\"\(width)\"\(dash ? " stroke-dasharray=\"5 3\"" : "")/>\n"
     }
 }

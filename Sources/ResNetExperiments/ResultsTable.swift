@@ -1,4 +1,5 @@
 import Foundation
+import ResNetReports
 
 /// results.csv and results.md: one row per run with what it changes, its size and cost, its
 /// speed, its errors and its status. The CSV keeps full precision for scripts; the Markdown is
@@ -18,17 +19,17 @@ public enum ResultsTable {
             cells.append(run.points.last.map { String($0.iteration) } ?? "")
             cells.append(String(format: "%.1f", run.wallSeconds))
             cells += [run.directory, run.message ?? ""]
-            lines.append(cells.map(field).joined(separator: ","))
+            lines.append(cells.map(TextFormats.csvField).joined(separator: ","))
         }
         return lines.map { $0 + "\n" }.joined()
     }
 
     public static func markdown(_ runs: [RunSummary], title: String) -> String {
-        var text = "# \(markdownCell(title))\n\n"
+        var text = "# \(TextFormats.markdownCell(title))\n\n"
         text += "| variant | differs from the base | params | mult-adds | training arena | images/s | final test error | best test error | final train error | iterations | wall time | status |\n"
         text += "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n"
         for run in runs {
-            var cells: [String] = [run.name, run.differences.isEmpty ? "—" : run.differences.map(codeSpan).joined(separator: " ")]
+            var cells: [String] = [run.name, run.differences.isEmpty ? "—" : run.differences.map(TextFormats.codeSpan).joined(separator: " ")]
             cells.append(run.params.map { scaled(Double($0)) } ?? "—")
             cells.append(run.multiplyAdds.map { scaled(Double($0)) } ?? "—")
             cells.append(run.trainingArenaBytes.map { String(format: "%.0f MiB", Double($0) / 1_048_576) } ?? "—")
@@ -37,35 +38,12 @@ public enum ResultsTable {
             cells.append(run.points.last.map { String($0.iteration) } ?? "—")
             cells.append(duration(run.wallSeconds))
             cells.append(run.status + (run.message.map { ": " + ($0.split(whereSeparator: \.isNewline).first.map(String.init) ?? "") } ?? ""))
-            text += "| " + cells.map(markdownCell).joined(separator: " | ") + " |\n"
+            text += "| " + cells.map(TextFormats.markdownCell).joined(separator: " | ") + " |\n"
         }
         return text
     }
 
     static func number(_ value: Double?) -> String { value.map { String(format: "%.6g", $0) } ?? "" }
-
-    /// A CSV field, quoted when it holds a comma, a quote or a line break.
-    static func field(_ text: String) -> String {
-        guard text.contains(where: { ",\"\n\r".contains($0) }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-
-    /// A table cell: pipes escaped and line breaks folded, so no text can break the table (a
-    /// failure shows its message's first line; results.csv has all of it).
-    static func markdownCell(_ text: String) -> String {
-        text.replacingOccurrences(of: "|", with: "\\|").split(whereSeparator: \.isNewline).joined(separator: " ")
-    }
-
-    /// Text in a Markdown code span, fenced by more backticks than it holds in a row.
-    static func codeSpan(_ text: String) -> String {
-        var longest = 0, run = 0
-        for character in text {
-            run = character == "`" ? run + 1 : 0
-            longest = max(longest, run)
-        }
-        let fence = String(repeating: "`", count: longest + 1)
-        return longest == 0 ? fence + text + fence : fence + " " + text + " " + fence
-    }
 
     static func percent(_ fraction: Double?) -> String { fraction.map { String(format: "%.2f%%", 100 * $0) } ?? "—" }
 

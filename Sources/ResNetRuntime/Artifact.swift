@@ -52,6 +52,8 @@ public enum Artifact {
         public var weightsSHA256 = ""
         /// The training step, when compiled with `--train`.
         public var training: Training?
+        /// The inputs' normalisation and the class names, when known (`predict --image` needs them).
+        public var data: DataDescription?
 
         /// One raw parameter, in `rc_pack` order.
         public struct RawParameter: Codable, Sendable {
@@ -91,7 +93,7 @@ public enum Artifact {
             case arenaBytesPerImage = "arena_bytes_per_image", unplannedBytesPerImage = "unplanned_bytes_per_image"
             case trainingArenaBytesPerImage = "training_arena_bytes_per_image"
             case packedFloats = "packed_floats", rawParameters = "raw_parameters", instructionSets = "instruction_sets"
-            case librarySHA256 = "library_sha256", weightsSHA256 = "weights_sha256", training
+            case librarySHA256 = "library_sha256", weightsSHA256 = "weights_sha256", training, data
         }
     }
 
@@ -223,6 +225,13 @@ public enum Artifact {
         guard manifest.format == Manifest.format, manifest.version == Manifest.version, manifest.abi == CompiledModel.abiVersion else {
             throw RuntimeError("\(manifestPath) describes a \(manifest.format) version \(manifest.version), ABI \(manifest.abi); this resnetc reads "
                                + "\(Manifest.format) version \(Manifest.version), ABI \(CompiledModel.abiVersion): compile the spec again")
+        }
+        if let data = manifest.data {
+            try data.validate(file: manifestPath)
+            guard data.classes.count == manifest.outputs, data.mean.count == manifest.input.first else {
+                throw RuntimeError("\(manifestPath): its data description has \(data.classes.count) classes and \(data.mean.count) channels; "
+                                   + "the model has \(manifest.outputs) outputs and input \(manifest.input)")
+            }
         }
         let missing = CompilerTarget.missingOnThisCPU(manifest.instructionSets)
         guard missing.isEmpty else {

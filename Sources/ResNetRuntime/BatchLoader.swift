@@ -73,7 +73,7 @@ public struct BatchLoader: Sendable {
                 }
             }
         }
-        return Batch(images: images, labels: members.map { Int32(data.labels[$0]) })
+        return Batch(images: images, labels: members.map { data.labels[$0] })
     }
 
     /// The batches of one epoch from `start`, each prepared on a background thread one step ahead.

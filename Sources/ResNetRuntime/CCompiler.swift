@@ -30,9 +30,7 @@ public struct CCompiler: Sendable {
         executable = found
         let chosen = flags ?? environment["RESNETC_CFLAGS"].map { $0.split(separator: " ").map(String.init) } ?? Self.defaultFlags
         self.flags = machine.map { $0.applied(to: chosen) } ?? chosen
-        func nonEmpty(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
-        let home = nonEmpty("HOME") ?? NSTemporaryDirectory()
-        cacheDirectory = nonEmpty("RESNETC_CACHE") ?? (nonEmpty("XDG_CACHE_HOME") ?? home + "/.cache") + "/resnetc"
+        cacheDirectory = CacheLocation.directory(environment: environment)
         target = try CompilerTarget.resolve(executable: found, flags: self.flags)
     }
 

@@ -58,6 +58,6 @@ public enum IDXFile {
         if let bad = labelBytes.firstIndex(where: { Int($0) >= classes }) {
             throw RuntimeError("\(labels): label \(labelBytes[bad]) of record \(bad) (byte offset \(8 + bad)) is not below \(classes) classes")
         }
-        return LabeledImages(channels: 1, height: imageDims[1], width: imageDims[2], classes: classes, pixels: pixels, labels: labelBytes)
+        return LabeledImages(channels: 1, height: imageDims[1], width: imageDims[2], classes: classes, pixels: pixels, labels: labelBytes.map(Int32.init))
     }
 }

@@ -84,8 +84,9 @@ public struct ParameterValues: Sendable {
     /// weights from a user's file of the same name. Other readers ignore it.
     public static let weightsFormat = "resnetc-weights"
 
-    /// Writes the values as a safetensors state dict in graph order.
-    public func write(safetensors path: String, for graph: Graph) throws {
+    /// Writes the values as a safetensors state dict in graph order, with `data` (how its inputs
+    /// were prepared, its class names) in the metadata when given.
+    public func write(safetensors path: String, for graph: Graph, data: DataDescription? = nil) throws {
         let list = try graph.parameters.map { id in
             let node = graph[id]
             guard let values = tensors[node.name], values.count == node.type.elementCount else {
@@ -93,6 +94,8 @@ public struct ParameterValues: Sendable {
             }
             return (name: node.name, shape: node.type.dims, values: values)
         }
-        try AtomicFile.write(try SafeTensors.serialize(list, metadata: ["format": Self.weightsFormat]), to: path)
+        var metadata = ["format": Self.weightsFormat]
+        if let data { metadata[DataDescription.metadataKey] = data.json }
+        try AtomicFile.write(try SafeTensors.serialize(list, metadata: metadata), to: path)
     }
 }

@@ -77,17 +77,19 @@ public final class Trainer {
     /// Trains from `initial` weights (or the checkpoint, when resuming); reports progress to `report`.
     public func run(initial: ParameterValues, source: DatasetSource, report: (Progress) -> Void) throws -> Evaluator.Result? {
         let directory = try RunDirectory(options.outputDirectory, mode: options.mode)
-        let trainSet = try source.load(training: true).prefix(options.limit)
-        let testSet = try source.load(training: false).prefix(options.testLimit)
+        let wholeTrainSet = try source.load(training: true, input: spec.input)
+        let trainSet = wholeTrainSet.prefix(options.limit)
+        let testSet = try source.load(training: false, input: spec.input).prefix(options.testLimit)
         try source.check(trainSet, training: true, input: spec.input, classes: spec.classes)
         try source.check(testSet, training: false, input: spec.input, classes: spec.classes)
-        let (mean, std) = source.normalization(for: spec)
+        let (mean, std) = try source.normalization(for: spec) { wholeTrainSet }
         let loader = BatchLoader(data: trainSet, batchSize: min(spec.train.batchSize, trainSet.count), mean: mean, std: std,
                                  pad: spec.data.augment.pad, flip: spec.data.augment.flip, seed: UInt64(options.seed))
         var settings = spec.train
         if let epochs = options.epochs { settings.length = .epochs(epochs) }
         let schedule = LearningRate(settings: settings, iterationsPerEpoch: loader.batchesPerEpoch)
-        let recipe = TrainingRecipe(spec: spec, settings: settings, seed: options.seed, dataset: source, trainingImages: trainSet.count)
+        let recipe = TrainingRecipe(spec: spec, settings: settings, seed: options.seed, dataset: source, normalization: (mean, std),
+                                    trainingImages: trainSet.count)
         let total = schedule.totalIterations
 
         var iteration = 0
@@ -167,7 +169,9 @@ public final class Trainer {
                                          100 * result.top1, 100 * result.top5, seconds),
                             final: true, iteration: iteration, total: total))
         }
-        try ParameterValues(tensors: training.values(of: trainer.parameters)).write(safetensors: directory.weightsPath, for: forward)
+        try ParameterValues(tensors: training.values(of: trainer.parameters))
+            .write(safetensors: directory.weightsPath, for: forward,
+                   data: DataDescription(mean: mean, std: std, names: trainSet.classNames, outputs: spec.classes))
         return lastResult
     }
 

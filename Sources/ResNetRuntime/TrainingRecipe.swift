@@ -12,12 +12,12 @@ public struct TrainingRecipe: Sendable, Equatable {
 
     public init(values: [String: String]) { self.values = values }
 
-    public init(spec: ModelSpec, settings: TrainSettings, seed: Int, dataset: DatasetSource, trainingImages: Int) {
-        var values: [String: String] = ["seed": String(seed), "dataset": dataset.dataset.rawValue, "training images": String(trainingImages)]
+    public init(spec: ModelSpec, settings: TrainSettings, seed: Int, dataset: DatasetSource, normalization: (mean: [Float], std: [Float]),
+                trainingImages: Int) {
+        var values: [String: String] = ["seed": String(seed), "dataset": dataset.kind.name, "training images": String(trainingImages)]
         Self.flatten(settings, prefix: "train", into: &values)
         Self.flatten(spec.data, prefix: "data", into: &values)
-        let (mean, std) = dataset.normalization(for: spec)
-        values["normalization"] = "mean \(mean), std \(std)"
+        values["normalization"] = "mean \(normalization.mean), std \(normalization.std)"
         self.values = values
     }
 

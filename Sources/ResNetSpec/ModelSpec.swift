@@ -55,6 +55,10 @@ public struct InputShape: Sendable, Equatable {
     public var channels: Int
     public var height: Int
     public var width: Int
+
+    public init(channels: Int, height: Int, width: Int) {
+        (self.channels, self.height, self.width) = (channels, height, width)
+    }
 }
 
 /// The first convolution and the optional max pool after it (ImageNet nets have one, CIFAR nets don't).

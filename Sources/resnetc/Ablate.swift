@@ -50,11 +50,11 @@ struct Ablate: ParsableCommand {
             let directory = out ?? "runs/ablate-\(Artifact.directoryName(for: baseName))"
             let title = vary.isEmpty ? specs.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: " vs ")
                 : "\(baseName): " + vary.joined(separator: " × ")
-            let ablation = Ablation(
-                grid: grid,
-                settings: .init(directory: directory, sharedOverrides: overrides, dataset: data.dataset, epochs: length.epochs, limit: length.limit,
-                                testLimit: length.testLimit, threads: data.threads, seed: model.seed, weights: model.weights, retryFailed: retryFailed, title: title),
-                compiler: try model.compiler(), initialWeights: model.parameterValues)
+            var settings = Ablation.Settings(directory: directory, sharedOverrides: overrides, dataset: data.dataset, epochs: length.epochs,
+                                             limit: length.limit, testLimit: length.testLimit, threads: data.threads, seed: model.seed,
+                                             weights: model.weights, retryFailed: retryFailed, title: title)
+            settings.datasetOptions = data.sourceOptions
+            let ablation = Ablation(grid: grid, settings: settings, compiler: try model.compiler(), initialWeights: model.parameterValues)
             var lastPlain = Date.distantPast
             let runs = try ablation.run { line, final in StatusLine.show(line, final: final, interactive: interactive, lastPlain: &lastPlain) }
             print("\(runs.count) variant\(runs.count == 1 ? "" : "s") (\(ablation.failures) failed): \(directory)/\(ResultsFiles.markdownName), "

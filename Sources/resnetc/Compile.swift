@@ -20,6 +20,10 @@ struct Compile: ParsableCommand {
     @Flag(help: "Also write the training step: train.c, train.h, libtrain.so and the initial parameter region (parameters.f32), its layout in the manifest.")
     var train = false
 
+    @Option(help: ArgumentHelp("Class names, one per line in label order, for the manifest (default: the weights' or the spec's dataset's).",
+                               valueName: "file"))
+    var classes: String?
+
     func run() throws {
         let frontEnd = try options.frontEnd(withLoss: train)
         let spec = frontEnd.spec!
@@ -35,9 +39,10 @@ struct Compile: ParsableCommand {
             let plan = build.program.plan
             let trainingArena = try trainingPart?.build.plan.arenaBytesPerImage
                 ?? Pipeline.trainingPlan(for: spec, layout: compiler.target.codegen.layout).arenaBytesPerImage
-            let manifest = try Artifact.manifest(
+            var manifest = try Artifact.manifest(
                 for: build, graph: graph, trainingArenaBytesPerImage: trainingArena, specFile: options.spec, overrides: options.overrides, packedFloats: packed.count,
                 weights: model.weights.map { "from \($0)" } ?? "He-initialised, seed \(model.seed ?? spec.seed)")
+            manifest.data = try DataDescription.forModel(spec: spec, weights: model.weights, classNamesFile: classes)
             let directory = output ?? "out/\(Artifact.directoryName(for: spec.name))"
             try Artifact.write(to: directory, build: build, packed: packed, manifest: manifest, training: trainingPart)
             print("wrote \(directory): \(build.source.kernelCount) kernels, \(plan.report(batch: 1)), "

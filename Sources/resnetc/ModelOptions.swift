@@ -35,15 +35,27 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
-/// Where images come from and how many threads to use, shared by `eval` and `run`.
+/// Where images come from, how to read them and how many threads to use, shared by `eval`, `run` and `ablate`.
 struct DataOptions: ParsableArguments {
-    @Option(help: "fashion-mnist[:DIR] or cifar10:DIR (default: the spec's data.dataset).")
+    @Option(help: ArgumentHelp("fashion-mnist[:DIR], cifar10:DIR, cifar100:DIR[:coarse], idx:DIR (MNIST-family IDX files) or folder:ROOT "
+                               + "(ROOT/train/<class>/*.png|jpg and ROOT/test/<class>/…) (default: the spec's data.dataset)."))
     var dataset: String?
+
+    @Option(help: ArgumentHelp("Class names, one per line in label order, replacing the dataset's own.", valueName: "file"))
+    var classes: String?
+
+    @Flag(help: "Image folders: skip files that do not decode (counted in a warning) instead of stopping at the first.")
+    var skipBad = false
 
     @Option(help: "Threads (default: all cores).")
     var threads: Int?
 
     func validate() throws { try CountOption.threads.validate(threads) }
+
+    /// How DatasetSource reads the data: these options, decoded folders cached beside compiled libraries.
+    var sourceOptions: DatasetSource.Options {
+        DatasetSource.Options(classNamesFile: classes, skipBad: skipBad, threads: threads, cacheDirectory: CacheLocation.directory())
+    }
 }
 
 /// How much of the recipe and of the data a training run uses, shared by `run` and `ablate`.

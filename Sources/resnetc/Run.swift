@@ -6,7 +6,7 @@ import ResNetSpec
 /// `resnetc run SPEC`: trains on a real dataset and evaluates after every epoch.
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a spec on fashion-mnist or cifar10 with its recipe; metrics, checkpoints and weights go to --out.")
+        abstract: "Train a spec on a dataset (built-in, IDX, CIFAR or an image folder) with its recipe; metrics, checkpoints and weights go to --out.")
 
     @OptionGroup var options: SpecOptions
     @OptionGroup var model: ModelOptions
@@ -33,7 +33,7 @@ struct Run: ParsableCommand {
         let spec = frontEnd.spec!, graph = frontEnd.graph!
         let interactive = isatty(STDOUT_FILENO) == 1
         do {
-            let source = try DatasetSource.resolve(argument: data.dataset, spec: spec)
+            let source = try DatasetSource.resolve(argument: data.dataset, spec: spec, options: data.sourceOptions)
             let directory = out ?? "runs/\(Artifact.directoryName(for: spec.name))"
             let seed = model.seed ?? spec.seed
             let trainer = try Trainer(spec: spec, forward: graph, options: .init(outputDirectory: directory, epochs: length.epochs, limit: length.limit,

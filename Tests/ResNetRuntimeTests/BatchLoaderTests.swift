@@ -6,7 +6,7 @@ import Testing
     /// Ten 1×3×4 images whose pixel values encode (image, row, column), labels 0…9.
     static let data = LabeledImages(
         channels: 1, height: 3, width: 4, classes: 10,
-        pixels: (0..<10).flatMap { i in (0..<12).map { UInt8(i * 20 + $0 + 1) } }, labels: (0..<10).map(UInt8.init))
+        pixels: (0..<10).flatMap { i in (0..<12).map { UInt8(i * 20 + $0 + 1) } }, labels: (0..<10).map(Int32.init))
 
     func loader(pad: Int = 0, flip: Bool = false, seed: UInt64 = 7) -> BatchLoader {
         BatchLoader(data: Self.data, batchSize: 3, mean: [0], std: [1.0 / 255], pad: pad, flip: flip, seed: seed)

@@ -178,7 +178,7 @@ import Glibc
         var valid: [UInt8] = []
         for label in [3, 0, 9] as [UInt8] { valid += [label] + (0..<3072).map { UInt8(truncatingIfNeeded: $0 &* 31) } }
         try fuzz(valid, headerEnd: 1, rounds: 100, seed: 0xC1FA, path: directory + "/test_batch.bin", named: directory) { _ in
-            _ = try CIFAR10.read(directory: directory, training: false)
+            _ = try CIFARBinary.cifar10.read(directory: directory, training: false)
         }
     }
 
@@ -347,7 +347,7 @@ import Glibc
         let long = "\(directory)/" + String(repeating: "n", count: 5000)
         let tooLong = Scratch.errorText { _ = try NumPyArray.read(long) }
         #expect(tooLong.contains(long) && tooLong.contains("too long"), "\(tooLong.suffix(80))")
-        let cifar = Scratch.errorText { _ = try CIFAR10.read(directory: directory, training: true) }
+        let cifar = Scratch.errorText { _ = try CIFARBinary.cifar10.read(directory: directory, training: true) }
         #expect(cifar.contains("'\(directory)' has no readable data_batch_1.bin: no such file or directory"), "\(cifar)")
         let endless = Scratch.errorText { _ = try FileBytes.read("/dev/zero", what: "weights", limit: 1 << 20) }
         #expect(endless.contains("'/dev/zero'") && endless.contains("1.0 MiB"), "\(endless)")

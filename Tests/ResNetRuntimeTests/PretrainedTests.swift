@@ -17,7 +17,7 @@ import TestSupport
         let graph = try #require(result.graph)
         let values = try ParameterValues.load(safetensors: Self.data + "/pretrained/cifar-resnet\(model.depth)-akamaster.safetensors", for: graph)
         let loaded = try InferenceBuild.build(graph, compiler: try CCompiler()).load(values, maxBatch: 500).model
-        let test = try DatasetSource(argument: "cifar10:" + Self.data + "/cifar10").load(training: false)
+        let test = try DatasetSource(argument: "cifar10:" + Self.data + "/cifar10").load(training: false, input: InputShape(channels: 3, height: 32, width: 32))
         let evaluation = try Evaluator.evaluate(loaded, on: test, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], batch: 500)
         #expect(evaluation.images == 10_000)
         #expect(abs(evaluation.top1 - model.accuracy) < 0.0005, "top-1 \(evaluation.top1), documented \(model.accuracy)")

@@ -1,0 +1,2 @@
+/* libpng (libpng-dev), for image-folder datasets and `predict --image`. */
+#include <png.h>
