@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "ResNetPassesTests", dependencies: ["ResNetPasses", "ResNetSpec", "ResNetIR", "ResNetReference", "TestSupport"],
                     exclude: ["Fixtures", "Golden"]),
         .testTarget(name: "ResNetReferenceTests", dependencies: ["ResNetReference", "ResNetPasses", "ResNetIR", "ResNetRuntime", "TestSupport"]),
-        .testTarget(name: "ResNetReportsTests", dependencies: ["ResNetReports"]),
+        .testTarget(name: "ResNetReportsTests", dependencies: ["ResNetReports", "ResNetPasses", "ResNetSpec", "ResNetIR", "TestSupport"]),
         .testTarget(name: "ResNetExperimentsTests", dependencies: ["ResNetExperiments", "ResNetSpec"]),
         .testTarget(name: "ResNetRuntimeTests",
                     dependencies: ["ResNetRuntime", "CZlib", "ResNetReference", "ResNetCodegen", "ResNetPasses", "ResNetSpec", "ResNetIR", "TestSupport"],

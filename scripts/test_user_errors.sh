@@ -188,5 +188,9 @@ expect_failure "eval --report into a folder holding the user's report.md" "my-re
   "$resnetc" eval "$spec" --limit 10 --report "$work/my-report"
 expect_true "the user's report.md survives" grep -q "my notes" "$work/my-report/report.md"
 
+echo "<svg>my drawing</svg>" > "$work/net.svg"
+expect_failure "diagram -o over a user's SVG" "net.svg' exists and resnetc did not write it" "$resnetc" diagram "$spec" -o "$work/net.svg"
+expect_true "the user's SVG survives" grep -q "my drawing" "$work/net.svg"
+
 echo "user errors: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
