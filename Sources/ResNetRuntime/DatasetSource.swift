@@ -72,7 +72,7 @@ public struct DatasetSource: Sendable {
         default: throw RuntimeError("--dataset: unknown dataset '\(parts[0])'; \(Self.usage)")
         }
         guard !location.isEmpty else {
-            throw RuntimeError("--dataset \(argument): says which dataset but not where it is; \(Self.usage)")
+            throw RuntimeError("--dataset \(argument): names an empty directory; \(Self.usage)")
         }
         self.init(kind: kind, directory: location, options: options)
     }

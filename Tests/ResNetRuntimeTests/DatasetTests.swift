@@ -131,7 +131,7 @@ import TestSupport
         #expect(try DatasetSource(argument: "cifar100:/d:fine").kind == .cifar100(coarse: false))
         #expect(try DatasetSource(argument: "folder:x").kind == .folder)
         #expect(Scratch.errorText { _ = try DatasetSource(argument: "imagenet:/x") }.contains("unknown dataset 'imagenet'"))
-        #expect(Scratch.errorText { _ = try DatasetSource(argument: "folder:") }.contains("not where it is"))
+        #expect(Scratch.errorText { _ = try DatasetSource(argument: "folder:") }.contains("names an empty directory"))
     }
 
     @Test func normalisesPerChannel() {
