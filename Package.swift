@@ -27,6 +27,8 @@ let package = Package(
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         // PNG/JPEG files -> network input planes (decode, grey/RGB, resize, centre crop), in C.
         .target(name: "ImageCodecs", dependencies: ["CPNG", "CJPEG"]),
+        // Open MPI loaded at run time (dlopen), for data-parallel training under mpirun.
+        .target(name: "MPIBridge", linkerSettings: [.linkedLibrary("dl")]),
         // Source locations, diagnostics and their rendering, shared by every stage.
         .target(name: "ResNetDiagnostics"),
         // YAML -> typed ModelSpec with located diagnostics, `extends:` and `--set` overrides.
@@ -42,7 +44,7 @@ let package = Package(
         // The naive interpreter that defines every op; generated code is tested against it.
         .target(name: "ResNetReference", dependencies: ["ResNetIR"]),
         // C toolchain driver, dlopen, weight and array formats, initialisation, artifacts.
-        .target(name: "ResNetRuntime", dependencies: ["ResNetIR", "ResNetKernels", "ResNetCodegen", "ResNetPasses", "ResNetSpec", "CZlib", "CCrypto", "ImageCodecs"]),
+        .target(name: "ResNetRuntime", dependencies: ["ResNetIR", "ResNetKernels", "ResNetCodegen", "ResNetPasses", "ResNetSpec", "CZlib", "CCrypto", "ImageCodecs", "MPIBridge"]),
         // What resnetc tabulates and draws for people: evaluation reports, network diagrams, text escaping.
         .target(name: "ResNetReports", dependencies: ["ResNetRuntime", "ResNetSpec", "ResNetIR"]),
         // Ablations: grids of spec variants run one after another, results tables and training curves.

@@ -67,6 +67,9 @@ echo "resume after kill -9 (killed with $rows epochs saved): weights and metrics
 # Image folders (PNG, JPEG, grey and colour) against the binary datasets and Pillow; a training
 # run on a small folder; eval --report, compile and predict --image with the folder's class names.
 scripts/test_image_folders.sh .build/release/resnetc
+# Data-parallel training under mpirun on loopback: sync batch norm on 2 ranks equals 1 process,
+# a 2-rank checkpoint resumes on 1 (skipped where Open MPI cannot start).
+scripts/test_data_parallel.sh .build/release/resnetc
 # A tiny ablation, killed and run again: skipped, resumed and new variants, its table and curves.
 scripts/test_ablation.sh .build/release/resnetc
 # A diverging run stops with exit 1, naming what stopped being finite (the loss, or a parameter or

@@ -22,7 +22,11 @@ public struct TrainingSource: Sendable {
 
 /// Writes train.c and train.h for a differentiated, planned graph.
 public enum TrainingCodeGenerator {
-    public static func generate(_ training: TrainingGraph, plan: MemoryPlan, target: Target) throws(CodegenError) -> TrainingSource {
+    /// With `syncBatchNorm`, every training batch norm's statistics and its backward reductions
+    /// go through the trainer's average hook (`rc_trainer_set_average`), so processes holding
+    /// shards of one batch compute what one process would on all of it.
+    public static func generate(_ training: TrainingGraph, plan: MemoryPlan, target: Target,
+                                syncBatchNorm: Bool = false) throws(CodegenError) -> TrainingSource {
         let graph = training.graph
         let (layout, offsets, floats) = ModelSource.rawLayout(of: graph)
         let gradientOf = Dictionary(uniqueKeysWithValues: training.gradients.map { ($0.gradient, $0.parameter) })
@@ -112,6 +116,8 @@ public enum TrainingCodeGenerator {
             return slot
         }
         var steps: [String] = []
+        // Doubles the sync batch norm hooks exchange at most (3 × the widest batch norm).
+        var syncChannels = 1
         // The weight gradients' scratch (sizes as C expressions): the trainer allocates the largest.
         var scratchSizes: Set<String> = []
         for id in graph.ids {
@@ -151,13 +157,23 @@ public enum TrainingCodeGenerator {
                 let f = fm(x[0])
                 statsWritten.insert(x[0])
                 let output = normalizedLater.contains(id) ? "0" : buffer(id)
-                call = KernelCall(node: id, function: "rc_bn_train", arguments: ["n", buffer(x[0]), try parameter(x[1]), try parameter(x[2]), output, try stats(x[0]), "t->scratch", "\(f.c)", "\(f.h * f.w)", "\(bn.epsilon)f"])
+                call = KernelCall(node: id, function: "rc_bn_train", arguments: ["n", buffer(x[0]), try parameter(x[1]), try parameter(x[2]), syncBatchNorm ? "0" : output, try stats(x[0]), syncBatchNorm ? "t->sync" : "0", "t->scratch", "\(f.c)", "\(f.h * f.w)", "\(bn.epsilon)f"])
                 scratchSizes.insert("RC_BATCH_NORM_SCRATCH(max_batch, \(f.c))")
+                if syncBatchNorm {
+                    // The local statistics, then the global batch's, then the normalisation (unless it runs later, fused).
+                    steps.append(call.statement(in: graph))
+                    syncChannels = max(syncChannels, 3 * f.c)
+                    call = KernelCall(node: id, function: "rc_bn_sync_stats", arguments: ["t->average", "t->average_context", "t->sync", try stats(x[0]), "\(f.c)", "\(bn.epsilon)f"], serial: true)
+                    if output != "0" {
+                        steps.append(call.statement(in: graph))
+                        call = KernelCall(node: id, function: "rc_bn_normalize", arguments: ["n", buffer(x[0]), try parameter(x[1]), try parameter(x[2]), try stats(x[0]), "0", "0", output, "\(f.c)", "\(f.h * f.w)"])
+                    }
+                }
             case .runningMean(let momentum), .runningVariance(let momentum):
                 guard let state = updateOf[id] else { throw CodegenError(message: "\(node.name) updates no running statistic") }
                 let f = fm(x[0])
                 let variance = node.op == .runningVariance(momentum: momentum) ? 1 : 0
-                call = KernelCall(node: id, function: "rc_bn_running", arguments: ["n", try stats(x[0]), try parameter(state), "\(f.c)", "\(f.h * f.w)", "\(momentum)f", "\(variance)"], serial: true, unawaited: true)
+                call = KernelCall(node: id, function: "rc_bn_running", arguments: [syncBatchNorm ? "n * t->ranks" : "n", try stats(x[0]), try parameter(state), "\(f.c)", "\(f.h * f.w)", "\(momentum)f", "\(variance)"], serial: true, unawaited: true)
             case .softmaxCrossEntropy:
                 call = KernelCall(node: id, function: "rc_softmax_cross_entropy", arguments: ["n", buffer(x[0]), "labels", "\(graph[x[0]].type.dims[0])"], result: "*loss", serial: true)
             case .softmaxCrossEntropyBackward:
@@ -187,12 +203,22 @@ public enum TrainingCodeGenerator {
                 let f = fm(x[1])
                 let shift = try shiftWithScale[id].map { shiftID throws(CodegenError) in try gradientSlot(shiftID) } ?? "0"
                 call = KernelCall(node: id, function: "rc_bn_backward_sums", arguments: ["n", buffer(x[0]), b.relu ? buffer(x[2]) : "0", buffer(x[1]), try stats(x[1]), try gradientSlot(id), shift, "t->scratch", "\(f.c)", "\(f.h * f.w)"])
+                if syncBatchNorm {
+                    for slot in [try gradientSlot(id), shift] where slot != "0" {
+                        steps.append(call.statement(in: graph))
+                        call = KernelCall(node: id, function: "rc_sync_average", arguments: ["t->average", "t->average_context", "t->sync", slot, "\(f.c)"], serial: true)
+                    }
+                }
             case .batchNormShiftGradient where shiftsFused.contains(id):
                 steps.append("    /* \(CText.comment(CodeGenerator.describe(id, in: graph))): computed with the scale gradient */")
                 continue
             case .batchNormShiftGradient(let b):
                 let f = fm(x[0])
                 call = KernelCall(node: id, function: "rc_bn_backward_sums", arguments: ["n", buffer(x[0]), b.relu ? buffer(x[1]) : "0", "0", "0", "0", try gradientSlot(id), "t->scratch", "\(f.c)", "\(f.h * f.w)"])
+                if syncBatchNorm {
+                    steps.append(call.statement(in: graph))
+                    call = KernelCall(node: id, function: "rc_sync_average", arguments: ["t->average", "t->average_context", "t->sync", try gradientSlot(id), "\(f.c)"], serial: true)
+                }
             case .batchNormBackward(let b):
                 let f = fm(x[1])
                 call = KernelCall(node: id, function: "rc_bn_backward",
@@ -255,6 +281,12 @@ public enum TrainingCodeGenerator {
                 float *params, *grads, *momentum, *packed, *stats;
                 double *scratch; /* per-task totals of the weight gradients */
                 char *arena;
+                /* Data-parallel runs: the all-reduce mean over the processes (NULL alone), their
+                 * number, and the buffer \(syncBatchNorm ? "sync batch norm exchanges" : "it would exchange (this step has no sync batch norm)"). */
+                rc_average_fn average;
+                void *average_context;
+                int ranks;
+                double *sync;
             };
 
             int rc_abi_version(void) { return RC_ABI_VERSION; }
@@ -265,11 +297,17 @@ public enum TrainingCodeGenerator {
             float *rc_trainer_params(rc_trainer *t) { return t->params; }
             float *rc_trainer_grads(rc_trainer *t) { return t->grads; }
             float *rc_trainer_momentum(rc_trainer *t) { return t->momentum; }
+            void rc_trainer_set_average(rc_trainer *t, rc_average_fn average, void *context, int ranks)
+            {
+                t->average = average;
+                t->average_context = context;
+                t->ranks = ranks > 0 ? ranks : 1;
+            }
 
             void rc_trainer_destroy(rc_trainer *t)
             {
                 if (!t) return;
-                free(t->params); free(t->grads); free(t->momentum); free(t->packed); free(t->stats); free(t->scratch); free(t->arena);
+                free(t->params); free(t->grads); free(t->momentum); free(t->packed); free(t->stats); free(t->scratch); free(t->arena); free(t->sync);
                 free(t);
             }
 
@@ -279,6 +317,8 @@ public enum TrainingCodeGenerator {
                 rc_trainer *t = calloc(1, sizeof *t);
                 if (!t) return 0;
                 t->max_batch = max_batch;
+                t->ranks = 1;
+                t->sync = calloc(\(syncChannels), sizeof(double));
                 t->params = calloc(RC_PARAM_FLOATS, sizeof(float));
                 t->grads = calloc(RC_PARAM_FLOATS, sizeof(float));
                 t->momentum = calloc(RC_PARAM_FLOATS, sizeof(float));
@@ -289,7 +329,7 @@ public enum TrainingCodeGenerator {
                 for (size_t i = 0; i < sizeof scratch_sizes / sizeof scratch_sizes[0]; i++) if (scratch_sizes[i] > scratch) scratch = scratch_sizes[i];
                 t->scratch = scratch <= SIZE_MAX / 2 / sizeof(double) ? malloc(scratch * sizeof(double)) : 0;
                 t->arena = aligned_alloc(64, (size_t)RC_ARENA_BYTES_PER_IMAGE * (size_t)max_batch);
-                if (!t->params || !t->grads || !t->momentum || !t->packed || !t->stats || !t->scratch || !t->arena) { rc_trainer_destroy(t); return 0; }
+                if (!t->params || !t->grads || !t->momentum || !t->packed || !t->stats || !t->scratch || !t->arena || !t->sync) { rc_trainer_destroy(t); return 0; }
                 return t;
             }
 
@@ -357,6 +397,9 @@ public enum TrainingCodeGenerator {
             float *rc_trainer_params(rc_trainer *trainer);
             float *rc_trainer_grads(rc_trainer *trainer);
             float *rc_trainer_momentum(rc_trainer *trainer);
+            /* Data-parallel training: average(context, values, count) replaces count doubles by their
+             * mean over the `ranks` processes (an MPI all-reduce); sync batch norm calls it. */
+            void rc_trainer_set_average(rc_trainer *trainer, void (*average)(void *context, double *values, int count), void *context, int ranks);
             /* Forward and backward on n <= max_batch images: the loss, the logits (if not NULL), every
              * gradient, and the running statistics updated in place. 0, or -1 for a bad n, -2 for a bad label. */
             int rc_train_step(rc_trainer *trainer, int n, const float *input, const int32_t *labels, float *loss, float *logits);

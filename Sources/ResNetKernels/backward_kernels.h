@@ -65,9 +65,10 @@ __attribute__((noinline, unused)) static void rc_bn_normalize(int n, const float
  * plane, in parallel over (image, block), and merged into the batch's in image order in double
  * (Chan's parallel variance): two passes over data in cache, one over memory, no E[x^2] - E[x]^2
  * cancellation, and results that do not depend on the thread count. Called by every thread of a
- * parallel region; scratch holds RC_BATCH_NORM_SCRATCH(n, C) doubles. */
+ * parallel region; scratch holds RC_BATCH_NORM_SCRATCH(n, C) doubles. For sync batch norm,
+ * local (unless NULL) also receives each channel's mean, variance and squared mean in double. */
 __attribute__((noinline, unused)) static void rc_bn_train(int n, const float *x, const float *gamma, const float *beta, float *y,
-                                                          float *stats, double *scratch, int C, int HW, float eps)
+                                                          float *stats, double *local, double *scratch, int C, int HW, float eps)
 {
     const int CB = RC_BLOCKS(C);
 #pragma omp for collapse(2) schedule(static)
@@ -101,9 +102,47 @@ __attribute__((noinline, unused)) static void rc_bn_train(int n, const float *x,
             stats[cb * RC_LANES + l] = (float)mean[l];
             stats[C + cb * RC_LANES + l] = (float)(1.0 / sqrt(var + eps));
             stats[2 * C + cb * RC_LANES + l] = (float)var;
+            if (local) {
+                const int c = cb * RC_LANES + l;
+                local[c] = mean[l];
+                local[C + c] = var;
+                local[2 * C + c] = mean[l] * mean[l];
+            }
         }
     }
     if (y) rc_bn_normalize(n, x, gamma, beta, stats, 0, 0, y, C, HW);
+}
+
+/* An all-reduce mean of count doubles over the processes of a data-parallel run, in place (the
+ * host's MPI), with an opaque context; NULL when the run is one process. */
+typedef void (*rc_average_fn)(void *context, double *values, int count);
+
+/* Sync batch norm: a batch norm's statistics replaced by the whole global batch's, the processes
+ * holding equal shards. local holds what rc_bn_train left there (mean, variance, squared mean per
+ * channel, in double); averaged over the processes, the global mean is the mean of the means and
+ * the global variance the mean variance plus the variance of the means. Serial: one thread calls
+ * average, the others wait. */
+__attribute__((noinline, unused)) static void rc_bn_sync_stats(rc_average_fn average, void *context, double *local, float *stats, int C, float eps)
+{
+    if (!average) return;
+    average(context, local, 3 * C);
+    for (int c = 0; c < C; c++) {
+        const double mean = local[c], var = local[C + c] + fmax(local[2 * C + c] - mean * mean, 0.0);
+        stats[c] = (float)mean;
+        stats[C + c] = (float)(1.0 / sqrt(var + eps));
+        stats[2 * C + c] = (float)var;
+    }
+}
+
+/* Sync batch norm's backward: a channel reduction (dgamma or dbeta, NULL for none) replaced by its
+ * mean over the processes, so the input gradient divides the global sums by the global count.
+ * Serial. */
+__attribute__((noinline, unused)) static void rc_sync_average(rc_average_fn average, void *context, double *buffer, float *values, int count)
+{
+    if (!average || !values) return;
+    for (int i = 0; i < count; i++) buffer[i] = values[i];
+    average(context, buffer, count);
+    for (int i = 0; i < count; i++) values[i] = (float)buffer[i];
 }
 
 /* running = (1 - m) * running + m * batch statistic from the saved stats (the variance made

@@ -24,6 +24,9 @@ public final class CompiledTrainer {
     public let gradients: UnsafeMutableBufferPointer<Float>
     public let momentum: UnsafeMutableBufferPointer<Float>
     private let setThreads: @convention(c) (Int32) -> Void
+    /// The C signature of an all-reduce mean hook (`rc_trainer_set_average`).
+    public typealias AverageFunction = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<Double>?, Int32) -> Void
+    private let setAverageFunction: @convention(c) (OpaquePointer?, AverageFunction?, UnsafeMutableRawPointer?, Int32) -> Void
 
     public init(library: String, maxBatch: Int) throws {
         let library = try SharedLibrary(library)
@@ -36,6 +39,8 @@ public final class CompiledTrainer {
         sgdFunction = try symbol("rc_sgd_step", as: SGDFunction.self)
         destroy = try symbol("rc_trainer_destroy", as: (@convention(c) (OpaquePointer?) -> Void).self)
         setThreads = try symbol("rc_set_threads", as: (@convention(c) (Int32) -> Void).self)
+        setAverageFunction = try symbol("rc_trainer_set_average",
+                                        as: (@convention(c) (OpaquePointer?, AverageFunction?, UnsafeMutableRawPointer?, Int32) -> Void).self)
         guard let batch = Int32(exactly: maxBatch), batch >= 1 else { throw RuntimeError("a training batch of \(maxBatch) images is out of range") }
         guard let trainer = try symbol("rc_trainer_create", as: (@convention(c) (Int32) -> OpaquePointer?).self)(batch) else {
             throw RuntimeError("cannot allocate a trainer for batch \(maxBatch): out of memory")
@@ -51,6 +56,11 @@ public final class CompiledTrainer {
     deinit { destroy(trainer) }
 
     public func setThreadCount(_ threads: Int) { setThreads(Int32(clamping: threads)) }
+
+    /// Hands the step the all-reduce mean over `ranks` processes that sync batch norm calls.
+    public func setAverage(_ average: AverageFunction?, ranks: Int) {
+        setAverageFunction(trainer, average, nil, Int32(clamping: ranks))
+    }
 
     /// Forward and backward on one batch: returns the loss, fills `logits` if given.
     public func step(images: [Float], labels: [Int32], logits: inout [Float]) throws -> Float {
@@ -80,7 +90,7 @@ public struct TrainingBuild {
     public let source: TrainingSource
     public let library: String
 
-    public static func build(_ forward: Graph, compiler: CCompiler) throws -> TrainingBuild {
+    public static func build(_ forward: Graph, compiler: CCompiler, syncBatchNorm: Bool = false) throws -> TrainingBuild {
         let training: TrainingGraph
         let plan: MemoryPlan
         let source: TrainingSource
@@ -88,7 +98,7 @@ public struct TrainingBuild {
             training = try Differentiate.run(forward)
             let target = compiler.target.codegen
             plan = PlanMemory.run(training.graph, layout: target.layout)
-            source = try TrainingCodeGenerator.generate(training, plan: plan, target: target)
+            source = try TrainingCodeGenerator.generate(training, plan: plan, target: target, syncBatchNorm: syncBatchNorm)
         } catch let error as ShapeError {
             throw RuntimeError("internal compiler error while differentiating: \(error)")
         } catch {

@@ -38,11 +38,16 @@ public struct TrainingRecipe: Sendable, Equatable {
         self.values = values
     }
 
+    /// Keys added after checkpoints were first written, with the value a checkpoint that lacks
+    /// them was trained with.
+    static let introducedLater = ["train.syncBatchNorm": "false"]
+
     /// Refuses to continue `saved` with this recipe, naming every key that differs.
     public func requireSame(as saved: TrainingRecipe, checkpoint: String) throws {
         let keys = Set(values.keys).union(saved.values.keys).sorted()
-        let differences = keys.filter { values[$0] != saved.values[$0] }.map {
-            "  \($0): \(saved.values[$0] ?? "absent") in the checkpoint, \(values[$0] ?? "absent") now"
+        func savedValue(_ key: String) -> String? { saved.values[key] ?? Self.introducedLater[key] }
+        let differences = keys.filter { values[$0] != savedValue($0) }.map {
+            "  \($0): \(savedValue($0) ?? "absent") in the checkpoint, \(values[$0] ?? "absent") now"
         }
         guard differences.isEmpty else {
             throw RuntimeError("cannot resume \(checkpoint): the run would not continue the one it saved:\n"

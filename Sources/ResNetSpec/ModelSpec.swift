@@ -187,6 +187,9 @@ public struct TrainSettings: Sendable, Equatable {
     public var weightDecay: Double
     /// Decay batch norm's γ and β as well as conv and FC weights (common practice; the paper decays weights).
     public var decayBatchNorm: Bool
+    /// In a data-parallel run, batch norm on the whole global batch's statistics (all-reduced
+    /// per channel), so N processes compute what one would; per process otherwise, as PyTorch DDP.
+    public var syncBatchNorm: Bool
     public var batchSize: Int
     public var length: RunLength
     public var schedule: LearningRateSchedule

@@ -132,6 +132,7 @@ struct SpecDecoder {
             optimizer: .sgd, learningRate: lr, momentum: momentum, nesterov: nesterov,
             weightDecay: optional("train.weight_decay") ?? 1e-4,
             decayBatchNorm: optional("train.decay_bn") ?? true,
+            syncBatchNorm: optional("train.sync_bn") ?? false,
             batchSize: optional("train.batch_size") ?? 128,
             length: length,
             schedule: schedule(lengthUnit: lengthUnit, length: length),

@@ -141,6 +141,8 @@ public enum SpecSchema {
             SchemaField("nesterov", .boolean, default: "false", "Nesterov momentum."),
             SchemaField("weight_decay", .number(min: 0, max: 1), default: "1e-4", "L2 weight decay."),
             SchemaField("decay_bn", .boolean, default: "true", "Apply weight decay to BN γ and β too."),
+            SchemaField("sync_bn", .boolean, default: "false",
+                        "Under mpirun: batch norm's statistics over the whole global batch, not each process's shard."),
             SchemaField("batch_size", .integer(min: 1, max: 1 << 16), default: "128", "Images per iteration."),
             SchemaField("epochs", .integer(min: 1, max: 1 << 20), default: "10 unless iterations is set", "Run length in epochs."),
             SchemaField("iterations", .integer(min: 1, max: 1 << 30), "Run length in iterations (instead of epochs)."),

@@ -42,6 +42,10 @@ struct Ablate: ParsableCommand {
     }
 
     func run() throws {
+        if let group = try? ProcessGroup.current(), group.isDistributed {
+            throw fail(RuntimeError("ablate does not run under mpirun yet: train each variant data-parallel with "
+                                    + "mpirun -np \(group.size) resnetc run DIR/<variant>/spec.yaml --out DIR/<variant>"))
+        }
         _ = try Overrides.parse(overrides)
         let interactive = isatty(STDOUT_FILENO) == 1
         do {

@@ -41,13 +41,32 @@ struct Run: ParsableCommand {
                                                                                  threads: data.threads, seed: seed),
                                       compiler: try model.compiler())
             var lastPlain = Date.distantPast
+            let group = trainer.group
             let result = try trainer.run(initial: try model.parameterValues(for: graph, spec: spec), source: source) { progress in
-                StatusLine.show(progress.line, final: progress.final, interactive: interactive, lastPlain: &lastPlain)
+                if group.isLeader { StatusLine.show(progress.line, final: progress.final, interactive: interactive, lastPlain: &lastPlain) }
             }
             if let result {
-                print(String(format: "%@: test top-1 accuracy %.2f%% (top-5 %.2f%%) on %d images; weights in %@",
-                             spec.name, 100 * result.top1, 100 * result.top5, result.images, trainer.weightsPath))
+                print(String(format: "%@: test top-1 accuracy %.2f%% (top-5 %.2f%%) on %d images%@; weights in %@",
+                             spec.name, 100 * result.top1, 100 * result.top5, result.images,
+                             group.isDistributed ? " (trained on \(group.size) ranks)" : "", trainer.weightsPath))
             }
-        } catch { throw fail(error) }
+            group.finish()
+        } catch {
+            // Under mpirun a failing rank takes the job down: it says why (rank 0 also when another
+            // rank failed), then MPI_Abort ends every rank.
+            if let group = try? ProcessGroup.current(), group.isDistributed {
+                if group.isLeader || !(error is ProcessGroup.PeerFailure) {
+                    let message = (error as? RuntimeError)?.message ?? "\(error)"
+                    let checkpoint = (out ?? "runs/\(Artifact.directoryName(for: spec.name))") + "/" + RunDirectory.checkpointName
+                    let resumable = FileManager.default.fileExists(atPath: checkpoint)
+                        ? "; the same command with --resume continues from \(checkpoint)" : ""
+                    FileHandle.standardError.write(Data("resnetc: error: rank \(group.rank) of \(group.size): \(message)\nresnetc: the job stops on every rank\(resumable)\n".utf8))
+                } else {
+                    sleep(5)  // rank 0 is saying why and ending the job; abort only if it has not within 5 s
+                }
+                group.abort(code: 1)
+            }
+            throw fail(error)
+        }
     }
 }
