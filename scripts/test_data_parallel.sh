@@ -8,6 +8,8 @@
 #     1e-3, since rounding differences of 1e-8 in the first step grow about twofold a step in a
 #     freshly initialised net (measured: 1e-7 after 2 steps, 1e-4 after 16).
 #  3. A global batch that does not divide among the ranks stops every rank with one message.
+#  4. An ablation on 2 ranks: a diverging variant (seen by both ranks at once) is recorded as
+#     failed while the other finishes, rank 0 writes the results, and a re-run keeps both.
 # Skipped, saying why, where Open MPI is missing or cannot start two ranks.
 # Usage: scripts/test_data_parallel.sh [resnetc binary]
 set -euo pipefail
@@ -65,3 +67,17 @@ if [ "$status" -eq 0 ] || [ "$(grep -c "does not divide among 2 ranks" <<<"$out"
   echo "an odd global batch on 2 ranks should stop the job with one message, got exit $status:"; echo "$out" | tail -5; exit 1
 fi
 echo "an odd global batch on 2 ranks: stopped with one message"
+
+# An ablation on 2 ranks: one variant finishes, one diverges; a re-run keeps both.
+ablate=(ablate "$spec" --vary train.lr=0.05,1e6 --set train.warmup=null --limit 256 --test-limit 50 --epochs 1 --threads 1 --out "$work/grid")
+set +e; timeout 600 "${mpi[@]}" "$resnetc" "${ablate[@]}" > "$work/grid.log" 2>&1; status=$?; set -e
+python3 - "$work/grid/results.csv" "$status" <<'PYEOF'
+import csv, sys
+rows = {r["variant"]: r for r in csv.DictReader(open(sys.argv[1]))}
+statuses = sorted(r["status"] for r in rows.values())
+assert sys.argv[2] == "1" and statuses == ["failed", "finished"], (sys.argv[2], rows)
+print("ablate on 2 ranks: the diverging variant failed on both ranks together, the other finished; rank 0 wrote results.csv")
+PYEOF
+timeout 600 "${mpi[@]}" "$resnetc" "${ablate[@]}" > "$work/grid2.log" 2>&1 || true
+[ "$(grep -c "kept" "$work/grid2.log")" -eq 2 ] || { echo "a re-run on 2 ranks should keep both variants:"; tail -5 "$work/grid2.log"; exit 1; }
+echo "ablate on 2 ranks again: both variants kept"

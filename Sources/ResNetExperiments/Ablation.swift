@@ -67,12 +67,17 @@ public final class Ablation {
     public private(set) var failures = 0
     let compiler: CCompiler
     let initialWeights: (Graph, ModelSpec) throws -> ParameterValues
+    /// Under mpirun every rank trains every variant data-parallel; rank 0 alone writes records
+    /// and results, and the ranks agree on each decision before acting on it.
+    let group: ProcessGroup
 
-    public init(grid: AblationGrid, settings: Settings, compiler: CCompiler, initialWeights: @escaping (Graph, ModelSpec) throws -> ParameterValues) {
+    public init(grid: AblationGrid, settings: Settings, compiler: CCompiler, initialWeights: @escaping (Graph, ModelSpec) throws -> ParameterValues,
+                group: ProcessGroup = .single) {
         self.grid = grid
         self.settings = settings
         self.compiler = compiler
         self.initialWeights = initialWeights
+        self.group = group
     }
 
     /// What a sitting does with one variant, decided for all before the first trains.
@@ -90,17 +95,23 @@ public final class Ablation {
 
     /// Runs every variant; returns the summaries of all the ablation's runs (earlier grids' too).
     public func run(report: (String, Bool) -> Void) throws -> [RunSummary] {
-        try AtomicFile.createDirectory(settings.directory)
-        try ResultsFiles.requireWritable(in: settings.directory) // before hours of training, not after
+        try group.agree {
+            if group.isLeader { try AtomicFile.createDirectory(settings.directory) }
+            try ResultsFiles.requireWritable(in: settings.directory) // before hours of training, not after
+        }
         let prepared = grid.variants.map(prepare)
         // What differs is measured from the first spec file with the shared overrides only.
         let base = try grid.variants.first.map { first -> YAMLNode? in
             let shared = try settings.sharedOverrides.map { text throws in try SpecOverride(text) }
             return SpecLoader(overrides: shared).resolve(file: first.specFile).tree
         } ?? nil
-        try (AblationPlan.read(directory: settings.directory) ?? AblationPlan(variants: [], title: nil))
-            .adding(grid.variants.map(\.directoryName), title: settings.title).write(directory: settings.directory)
-        let decisions = prepared.map(decide)
+        // Every rank decides from the same files before rank 0 writes anything this sitting.
+        let decisions = try group.agree { prepared.map(decide) }
+        try group.agree {
+            guard group.isLeader else { return }
+            try (AblationPlan.read(directory: settings.directory) ?? AblationPlan(variants: [], title: nil))
+                .adding(grid.variants.map(\.directoryName), title: settings.title).write(directory: settings.directory)
+        }
         // The overall ETA: seconds per multiply-add measured in this sitting, times the work left
         // (each variant to train weighs its multiply-adds per image, as if all ran as many iterations).
         var spentSeconds = 0.0, spentWork = 0.0
@@ -124,7 +135,7 @@ public final class Ablation {
                 report("\(tag) \(why)", true)
                 if failed { failures += 1 }
                 // A kept run's record follows how this version of resnetc describes its differences.
-                if var record = try? VariantRecord.read(directory: directory), item.tree != nil, record.differences != differences {
+                if group.isLeader, var record = try? VariantRecord.read(directory: directory), item.tree != nil, record.differences != differences {
                     record.differences = differences
                     try? record.write(directory: directory)
                 }
@@ -134,7 +145,7 @@ public final class Ablation {
                 failures += 1
                 continue
             case .fail(let why):
-                try? AtomicFile.createDirectory(directory)
+                if group.isLeader { try? AtomicFile.createDirectory(directory) }
                 recordFailure(&entry, why, tag: tag, directory: directory, report: report)
                 try writeResults()
                 continue
@@ -142,9 +153,13 @@ public final class Ablation {
                 (mode, specText) = (how, text)
             }
             do {
-                try AtomicFile.createDirectory(directory)
-                try entry.write(directory: directory)
-                try AtomicFile.write(Data(specText.utf8), to: directory + "/" + VariantRecord.specName)
+                // Rank 0 writes the variant's record and spec.yaml; the others wait to read it.
+                try group.agree {
+                    guard group.isLeader else { return }
+                    try AtomicFile.createDirectory(directory)
+                    try entry.write(directory: directory)
+                    try AtomicFile.write(Data(specText.utf8), to: directory + "/" + VariantRecord.specName)
+                }
                 let started = Date()
                 let work = item.multiplyAdds
                 var firstDone: Double?
@@ -162,7 +177,7 @@ public final class Ablation {
                 spentSeconds += Date().timeIntervalSince(started)
                 spentWork += work * (1 - (firstDone ?? 0))
                 entry.status = .finished
-                try entry.write(directory: directory)
+                if group.isLeader { try entry.write(directory: directory) }
                 report("\(tag) finished", true)
             } catch {
                 recordFailure(&entry, (error as? RuntimeError)?.message ?? "\(error)", tag: tag, directory: directory, report: report)
@@ -178,6 +193,7 @@ public final class Ablation {
         entry.message = message
         failures += 1
         report("\(tag) failed: \(message)", true)
+        guard group.isLeader else { return }
         do { try entry.write(directory: directory) } catch {
             report("\(tag) its failure could not be recorded: \((error as? RuntimeError)?.message ?? "\(error)")", true)
         }
@@ -217,11 +233,11 @@ public final class Ablation {
         return .train(mode: FileManager.default.fileExists(atPath: directory + "/" + RunDirectory.checkpointName) ? .resume : .restart, spec: text)
     }
 
-    /// The summaries of every variant the ablation's directory lists, written as the results files.
+    /// The summaries of every variant the ablation's directory lists, written (by rank 0) as the results files.
     @discardableResult
     func writeResults() throws -> [RunSummary] {
         let runs = try Ablation.summaries(of: settings.directory)
-        try ResultsFiles.write(runs, to: settings.directory, title: settings.title)
+        if group.isLeader { try ResultsFiles.write(runs, to: settings.directory, title: settings.title) }
         return runs
     }
 

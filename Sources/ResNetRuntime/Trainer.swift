@@ -154,9 +154,12 @@ public final class Trainer {
                 let images = group.isDistributed ? Array(batch.images[(group.rank * shard * trainer.inputFloats)..<((group.rank + 1) * shard * trainer.inputFloats)]) : batch.images
                 let labels = group.isDistributed ? Array(batch.labels[(group.rank * shard)..<((group.rank + 1) * shard)]) : batch.labels
                 let loss = try trainer.step(images: images, labels: labels, logits: &logits)
-                guard loss.isFinite else {
-                    throw diverged("the loss is \(loss) at iteration \(iteration + 1) (epoch \(epoch + 1))\(group.isDistributed ? " on rank \(group.rank)" : "")",
-                                   settings: settings)
+                // Every rank sees a non-finite loss on any rank (one number, all-reduced), so all stop together.
+                var losses = [Double(loss)]
+                try group.sum(&losses)
+                guard losses[0].isFinite else {
+                    throw diverged("the loss is \(group.isDistributed ? "\(losses[0] / Double(group.size)) (mean over \(group.size) ranks)" : "\(loss)") "
+                                   + "at iteration \(iteration + 1) (epoch \(epoch + 1))", settings: settings)
                 }
                 let reduceStart = Date()
                 try group.average(trainer.gradients)

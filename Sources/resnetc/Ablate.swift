@@ -42,10 +42,6 @@ struct Ablate: ParsableCommand {
     }
 
     func run() throws {
-        if let group = try? ProcessGroup.current(), group.isDistributed {
-            throw fail(RuntimeError("ablate does not run under mpirun yet: train each variant data-parallel with "
-                                    + "mpirun -np \(group.size) resnetc run DIR/<variant>/spec.yaml --out DIR/<variant>"))
-        }
         _ = try Overrides.parse(overrides)
         let interactive = isatty(STDOUT_FILENO) == 1
         do {
@@ -58,12 +54,25 @@ struct Ablate: ParsableCommand {
                                              limit: length.limit, testLimit: length.testLimit, threads: data.threads, seed: model.seed,
                                              weights: model.weights, retryFailed: retryFailed, title: title)
             settings.datasetOptions = data.sourceOptions
-            let ablation = Ablation(grid: grid, settings: settings, compiler: try model.compiler(), initialWeights: model.parameterValues)
+            let group = try ProcessGroup.current()
+            let ablation = Ablation(grid: grid, settings: settings, compiler: try model.compiler(), initialWeights: model.parameterValues, group: group)
             var lastPlain = Date.distantPast
-            let runs = try ablation.run { line, final in StatusLine.show(line, final: final, interactive: interactive, lastPlain: &lastPlain) }
-            print("\(runs.count) variant\(runs.count == 1 ? "" : "s") (\(ablation.failures) failed): \(directory)/\(ResultsFiles.markdownName), "
-                  + "\(ResultsFiles.csvName), \(ResultsFiles.curvesName)")
+            let runs = try ablation.run { line, final in
+                if group.isLeader {
+                    StatusLine.show(line, final: final, interactive: interactive, lastPlain: &lastPlain)
+                } else if line.contains(" failed: ") {
+                    FileHandle.standardError.write(Data("resnetc: rank \(group.rank) of \(group.size): \(line)\n".utf8))
+                }
+            }
+            if group.isLeader {
+                print("\(runs.count) variant\(runs.count == 1 ? "" : "s") (\(ablation.failures) failed): \(directory)/\(ResultsFiles.markdownName), "
+                      + "\(ResultsFiles.csvName), \(ResultsFiles.curvesName)")
+            }
+            group.finish()
             if ablation.failures > 0 { throw ExitCode(1) }
-        } catch let exit as ExitCode { throw exit } catch { throw fail(error) }
+        } catch let exit as ExitCode { throw exit } catch {
+            stopEveryRank(after: error, checkpoint: nil)
+            throw fail(error)
+        }
     }
 }

@@ -52,20 +52,7 @@ struct Run: ParsableCommand {
             }
             group.finish()
         } catch {
-            // Under mpirun a failing rank takes the job down: it says why (rank 0 also when another
-            // rank failed), then MPI_Abort ends every rank.
-            if let group = try? ProcessGroup.current(), group.isDistributed {
-                if group.isLeader || !(error is ProcessGroup.PeerFailure) {
-                    let message = (error as? RuntimeError)?.message ?? "\(error)"
-                    let checkpoint = (out ?? "runs/\(Artifact.directoryName(for: spec.name))") + "/" + RunDirectory.checkpointName
-                    let resumable = FileManager.default.fileExists(atPath: checkpoint)
-                        ? "; the same command with --resume continues from \(checkpoint)" : ""
-                    FileHandle.standardError.write(Data("resnetc: error: rank \(group.rank) of \(group.size): \(message)\nresnetc: the job stops on every rank\(resumable)\n".utf8))
-                } else {
-                    sleep(5)  // rank 0 is saying why and ending the job; abort only if it has not within 5 s
-                }
-                group.abort(code: 1)
-            }
+            stopEveryRank(after: error, checkpoint: (out ?? "runs/\(Artifact.directoryName(for: spec.name))") + "/" + RunDirectory.checkpointName)
             throw fail(error)
         }
     }
