@@ -9,6 +9,12 @@ import ResNetDiagnostics
 public enum ImageFile {
     /// The file extensions image folders and `predict --image` read, compared without case.
     public static let extensions: Set<String> = ["png", "jpg", "jpeg"]
+    /// A file that libpng or libjpeg-turbo could not decode, and the library's reason.
+    public struct Undecodable: Error, CustomStringConvertible {
+        public let path: String, reason: String
+        public var description: String { "\(path) is not a decodable image: \(reason)" }
+    }
+
     /// The largest image file read (a 16k × 16k RGB PNG compresses to far less).
     static let byteLimit = 256 << 20
 
@@ -35,7 +41,7 @@ public enum ImageFile {
         let decoded = data.withUnsafeBytes { bytes in
             rc_image_decode(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, &image, &message, message.count)
         }
-        guard decoded == 0 else { throw RuntimeError("\(path) is not a decodable image: \(text(message))") }
+        guard decoded == 0 else { throw Undecodable(path: path, reason: text(message)) }
         defer { rc_image_free(&image) }
         var planes = [UInt8](repeating: 0, count: channels * height * width)
         let converted = planes.withUnsafeMutableBufferPointer { out in

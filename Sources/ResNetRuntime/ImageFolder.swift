@@ -147,6 +147,8 @@ public struct ImageFolder: Sendable {
                     let planes = try ImageFile.planes(path: "\(root)/\(entries[index].relativePath)", channels: options.channels,
                                                       height: options.height, width: options.width)
                     results.store(planes, at: index)
+                } catch let error as ImageFile.Undecodable {
+                    results.fail(index, error.reason)
                 } catch {
                     results.fail(index, (error as? RuntimeError)?.message ?? "\(error)")
                 }
@@ -156,8 +158,7 @@ public struct ImageFolder: Sendable {
         split.pixels.reserveCapacity(entries.count * size)
         for (index, entry) in entries.enumerated() {
             if let reason = results.failures[index] {
-                let prefix = "\(root)/\(entry.relativePath) is not a decodable image: "
-                split.skipped.append((entry.relativePath, reason.hasPrefix(prefix) ? String(reason.dropFirst(prefix.count)) : reason))
+                split.skipped.append((entry.relativePath, reason))
             } else {
                 split.pixels += results.pixels[(index * size)..<((index + 1) * size)]
                 split.labels.append(entry.label)
