@@ -21,9 +21,10 @@ public struct CodegenError: Error, CustomStringConvertible {
 /// fork and join.
 enum KernelEmitter {
     /// The kernel that computes `id` per batch, or nil for leaves and parameter-only nodes;
-    /// `winograd` lets stride-1 3×3 convolutions run as Winograd F(2×2, 3×3) (their weights must
-    /// then be packed by `rc_pack_winograd_weight`).
-    static func kernel(for id: NodeID, in graph: Graph, target: Target, winograd: Bool = false) throws(CodegenError) -> Kernel? {
+    /// `winograd` lets stride-1 3×3 convolutions run as Winograd F(m×m, 3×3) with the tile
+    /// `winogradTile` picks (their weights must then be packed by `rc_pack_winograd_weight` with
+    /// it); `training` says the kernel is a training step's forward.
+    static func kernel(for id: NodeID, in graph: Graph, target: Target, winograd: Bool = false, training: Bool = false) throws(CodegenError) -> Kernel? {
         let node = graph[id]
         guard node.type.batched else { return nil }
         func dims(_ operand: Int) -> [Int] { graph[node.inputs[operand]].type.dims }
@@ -40,7 +41,7 @@ enum KernelEmitter {
             return nil
         case .conv2d(let conv):
             return convolution(conv, input: dims(0), output: out, comment: shapeComment, target: target,
-                               winograd: winograd && usesWinograd(conv, inputChannels: dims(0)[0], target: target))
+                               winogradTile: winograd ? winogradTile(conv, input: dims(0), target: target, use: training ? .trainingForward : .inference) : nil)
         case .shortcutPad(let stride, _):
             let i = dims(0)
             return wrapper(name: "shortcut_pad_c\(i[0])x\(i[1])x\(i[2])_o\(out[0])x\(out[1])x\(out[2])_s\(stride)",
@@ -110,12 +111,46 @@ enum KernelEmitter {
         conv.kernel == 3 && conv.stride == 1 && conv.padding == 1 && 2 * inputChannels >= target.lanes
     }
 
+    /// What a Winograd convolution computes, which decides its tile.
+    enum WinogradUse {
+        /// A forward pass of `predict`, `eval` or a compiled model: weights transformed once.
+        case inference
+        /// The forward pass of a training step, whose ReLU masks the backward pass inherits.
+        case trainingForward
+        /// A stride-1 input gradient in a training step: linear in the output gradient.
+        case inputGradient
+    }
+
+    /// The output tile m (2 or 4) of the Winograd F(m×m, 3×3) that `conv` runs as on `input`
+    /// (C × H × W), or nil where it runs direct (`usesWinograd`). F(4×4, 3×3) does 36
+    /// multiply-adds per 16 outputs where F(2×2, 3×3) does 16 per 4; kernel alone on Ice Lake at
+    /// 16 lanes, 2 threads, it ran 1.0–1.6× F(2×2) from 16-channel 32×32 maps at batch 128 to
+    /// 512-channel 4×4 maps at batch 16 (even on 32-channel 14×14, whose last tile row is half
+    /// empty). It rounds more (2–4e-5 of the output against 2e-6, from 16 to 64 channels), so
+    /// a training step's forward pass keeps F(2×2): there a rounding difference can move a
+    /// pre-activation across zero and flip a ReLU, which the gradients then inherit whole; with
+    /// F(4×4) forwards, a step on random pixels missed PyTorch float64's gradients by 1.7e-2
+    /// (scripts/crosscheck_torch.py). Input gradients are linear in the output gradient, so their
+    /// extra rounding stays at its own size. They keep F(2×2) on maps no larger than one 4×4 tile:
+    /// there the weights outweigh the tiles, and training transforms them every step, which at
+    /// 36 positions costs more than the GEMMs save (512 channels: 3.4 ms against 1.5 ms per
+    /// transform, for 0.9 ms saved per convolution).
+    static func winogradTile(_ conv: Convolution, input: [Int], target: Target, use: WinogradUse) -> Int? {
+        guard usesWinograd(conv, inputChannels: input[0], target: target) else { return nil }
+        switch use {
+        case .inference: return 4
+        case .trainingForward: return 2
+        case .inputGradient: return input[1] <= 4 && input[2] <= 4 ? 2 : 4
+        }
+    }
+
     static func convolution(_ conv: Convolution, input: [Int], output: [Int], comment: String, target: Target,
-                            winograd: Bool = false) -> Kernel {
+                            winogradTile: Int? = nil) -> Kernel {
         let e = conv.epilogue
         func blocks(_ channels: Int) -> Int { target.layout.blocks(channels) }
         let (k, s, p) = (conv.kernel, conv.stride, conv.padding)
-        let name = "\(e.mnemonic)_c\(input[0])x\(input[1])x\(input[2])_o\(output[0])x\(output[1])x\(output[2])_k\(k)s\(s)p\(p)\(winograd ? "_winograd" : "")"
+        let name = "\(e.mnemonic)_c\(input[0])x\(input[1])x\(input[2])_o\(output[0])x\(output[1])x\(output[2])_k\(k)s\(s)p\(p)"
+            + (winogradTile.map { "_winograd\($0)" } ?? "")
         let epilogue: KeyValuePairs = ["BIAS": e.bias ? 1 : 0, "RES": e.residual ? 1 : 0, "RELU": e.relu ? 1 : 0]
         /// The kernel with its sizes as an enum of literals, and `loop` calling a body with them (`SIZES`).
         func sized(_ constants: KeyValuePairs<String, Int>, _ detail: String, _ loop: String) -> Kernel {
@@ -125,11 +160,11 @@ enum KernelEmitter {
                            body: "enum { \(all.map { "\($0.key) = \($0.value)" }.joined(separator: ", ")) };\n"
                                + loop.replacingOccurrences(of: "SIZES", with: all.map(\.key).joined(separator: ", ")))
         }
-        if winograd {
+        if let m = winogradTile {
             let tile = target.pointwiseTile
-            return sized(["ICB": blocks(input[0]), "OCB": blocks(output[0]), "H": output[1], "W": output[2], "OB": tile.blocks, "TP": tile.pixels,
-                          "SCRATCH": target.winogradScratchFloats],
-                         "3x3 stride 1 as Winograd F(2x2, 3x3); GEMM tile \(tile.blocks) blocks x \(tile.pixels) tiles",
+            return sized(["ICB": blocks(input[0]), "OCB": blocks(output[0]), "H": output[1], "W": output[2], "M": m, "OB": tile.blocks,
+                          "TP": tile.pixels, "SCRATCH": target.winogradScratchFloats],
+                         "3x3 stride 1 as Winograd F(\(m)x\(m), 3x3); GEMM tile \(tile.blocks) blocks x \(tile.pixels) tiles",
                          "rc_winograd(n, in, w, bias, res, out, SIZES);")
         }
         if k == 1, s == 1, p == 0 {
@@ -148,15 +183,22 @@ enum KernelEmitter {
                      "rc_conv(n, in, w, bias, res, out, SIZES);")
     }
 
-    /// Whether training computes the weight gradient of `conv` (on `inputChannels` channels) as
-    /// Winograd F(2×2, 3×3) (`rc_winograd_backward_weight`): stride-1 3×3 layers of at least one
-    /// whole input block, on targets with 32 vector registers. On Zen 4 at 16 lanes it ran
-    /// 1.1–1.6× the direct kernel from 16-channel 28×28 to 512-channel 4×4 maps; on a 1-channel
-    /// stem it ran at a fifth of it (the transforms then outweigh the GEMMs), and at 8 lanes in 16
-    /// registers 0.8–1.35× (the GEMM's 8 accumulators leave the FMA latency exposed).
-    static func usesWinogradWeightGradient(_ conv: Convolution, inputChannels: Int, target: Target) -> Bool {
-        usesWinograd(conv, inputChannels: inputChannels, target: target) && target.vectorRegisters >= 32
-            && inputChannels >= target.lanes
+    /// The output tile m of the Winograd F(m×m, 3×3) with which training computes the weight
+    /// gradient of `conv` from `input` to `output` channels (`rc_winograd_backward_weight`), or
+    /// nil where the direct kernel does: stride-1 3×3 layers of at least one whole input block, on
+    /// targets with 32 vector registers. On Zen 4 at 16 lanes F(2×2) ran 1.1–1.6× the direct
+    /// kernel from 16-channel 28×28 to 512-channel 4×4 maps; on a 1-channel stem it ran at a fifth
+    /// of it (the transforms then outweigh the GEMMs), and at 8 lanes in 16 registers 0.8–1.35×
+    /// (the GEMM's 8 accumulators leave the FMA latency exposed). F(4×4) on layers of at most 32
+    /// channels: on Ice Lake, 2 threads, batch 128, it ran 1.2–1.6× F(2×2) on 16 channels at
+    /// 28×28 and 32×32 and 32 at 14×14, even with it on 64 at 7×7 and 8×8 and 64 at 28×28 (batch
+    /// 16), and 1.35–3× slower on 128 to 512 channels at batch 16, where a task's few tiles
+    /// cannot pay for transforming each of them once per channel group on 36 positions.
+    static func winogradWeightGradientTile(_ conv: Convolution, inputChannels: Int, outputChannels: Int, target: Target) -> Int? {
+        guard usesWinograd(conv, inputChannels: inputChannels, target: target), target.vectorRegisters >= 32, inputChannels >= target.lanes else {
+            return nil
+        }
+        return max(inputChannels, outputChannels) <= 32 ? 4 : 2
     }
 
     /// The weight gradient of a convolution of `input` to `output` (C × H × W each), with its sizes
@@ -164,24 +206,24 @@ enum KernelEmitter {
     static func convolutionWeightGradient(_ conv: Convolution, input: [Int], output: [Int], target: Target) -> Kernel {
         let (k, s, p) = (conv.kernel, conv.stride, conv.padding)
         let lastBlockChannels = input[0] - (target.layout.blocks(input[0]) - 1) * target.lanes
-        let winograd = usesWinogradWeightGradient(conv, inputChannels: input[0], target: target)
-        let sizes = winograd
-            ? "\(output[0]), \(input[0]), \(lastBlockChannels), \(input[1]), \(input[2]), \(target.winogradScratchFloats)"
-            : "\(output[0]), \(input[0]), \(lastBlockChannels), \(input[1]), \(input[2]), \(output[1]), \(output[2]), \(k), \(s), \(p)"
+        let tile = winogradWeightGradientTile(conv, inputChannels: input[0], outputChannels: output[0], target: target)
+        let sizes = tile.map { "\(output[0]), \(input[0]), \(lastBlockChannels), \(input[1]), \(input[2]), \($0), \(target.winogradScratchFloats)" }
+            ?? "\(output[0]), \(input[0]), \(lastBlockChannels), \(input[1]), \(input[2]), \(output[1]), \(output[2]), \(k), \(s), \(p)"
         return wrapper(
             name: "conv2d_backward_weight_c\(input[0])x\(input[1])x\(input[2])_o\(output[0])x\(output[1])x\(output[2])_k\(k)s\(s)p\(p)"
-                + (winograd ? "_winograd" : ""),
+                + (tile.map { "_winograd\($0)" } ?? ""),
             comment: "d weight (\(output[0])x\(input[0])x\(k)x\(k)) of a \(k)x\(k) stride \(s) padding \(p) convolution, "
-                + "(N,\(input[0]),\(input[1]),\(input[2])) -> (N,\(output[0]),\(output[1]),\(output[2]))" + (winograd ? ", as Winograd F(2x2, 3x3)" : ""),
+                + "(N,\(input[0]),\(input[1]),\(input[2])) -> (N,\(output[0]),\(output[1]),\(output[2]))"
+                + (tile.map { ", as Winograd F(\($0)x\($0), 3x3)" } ?? ""),
             parameters: ["const float *gy", "const float *x", "double *scratch"],
-            body: "\(winograd ? "rc_winograd_backward_weight" : "rc_conv_backward_weight")(n, gy, x, out, scratch, \(sizes));")
+            body: "\(tile == nil ? "rc_conv_backward_weight" : "rc_winograd_backward_weight")(n, gy, x, out, scratch, \(sizes));")
     }
 
     /// The C expression for the doubles of scratch `convolutionWeightGradient`'s kernel needs.
     static func weightGradientScratch(_ conv: Convolution, input: [Int], output: [Int], target: Target) -> String {
-        usesWinogradWeightGradient(conv, inputChannels: input[0], target: target)
-            ? "RC_WINOGRAD_GRADIENT_SCRATCH(\(output[0]), \(input[0]))"
-            : "RC_WEIGHT_GRADIENT_SCRATCH(\(output[0]), \(input[0]), \(conv.kernel))"
+        winogradWeightGradientTile(conv, inputChannels: input[0], outputChannels: output[0], target: target)
+            .map { "RC_WINOGRAD_GRADIENT_SCRATCH(\(output[0]), \(input[0]), \($0))" }
+            ?? "RC_WEIGHT_GRADIENT_SCRATCH(\(output[0]), \(input[0]), \(conv.kernel))"
     }
 
     private static func wrapper(name: String, comment: String, parameters: [String], body: String) -> Kernel {

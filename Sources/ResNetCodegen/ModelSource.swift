@@ -87,19 +87,19 @@ public enum CodeGenerator {
         var packedCount = 0
         /// How a kernel reads a weight: as a direct convolution's blocks, as Winograd's transformed
         /// matrices, or as it is (per-channel vectors padded to whole blocks, matrices dense).
-        enum Packing: String { case convolution = "c", winograd = "w", plain = "v" }
+        enum Packing { case convolution, winograd(tile: Int), plain }
         func packedSlot(_ id: NodeID, _ packing: Packing) -> String {
             let type = graph[id].type
-            let key = "\(id.index)\(packing.rawValue)"
+            let key = "\(id.index) \(packing)"
             if let offset = packed[key] { return "P(\(offset))" }
             let offset = packedCount
             packed[key] = offset
             let floats: Int
-            if packing == .winograd {
+            if case .winograd(let m) = packing {
                 let (o, i) = (type.dims[0], type.dims[1])
-                floats = 16 * target.layout.paddedChannels(o) * target.layout.paddedChannels(i)
-                packLines.append("    rc_pack_winograd_weight(packed + \(offset), \(source(id)), \(o), \(i), 0); /* \(CText.comment(graph[id].name)) */")
-            } else if packing == .convolution {
+                floats = (m + 2) * (m + 2) * target.layout.paddedChannels(o) * target.layout.paddedChannels(i)
+                packLines.append("    rc_pack_winograd_weight(packed + \(offset), \(source(id)), \(o), \(i), 0, \(m)); /* \(CText.comment(graph[id].name)) */")
+            } else if case .convolution = packing {
                 let (o, i, k) = (type.dims[0], type.dims[1], type.dims[2])
                 floats = target.layout.paddedChannels(o) * target.layout.paddedChannels(i) * k * k
                 packLines.append("    rc_pack_conv_weight(packed + \(offset), \(source(id)), \(o), \(i), \(k), 0); /* \(CText.comment(graph[id].name)) */")
@@ -129,7 +129,8 @@ public enum CodeGenerator {
             case .input:
                 arguments = ["input"]
             case .conv2d(let conv):
-                arguments = [buffer(node.inputs[0]), packedSlot(node.inputs[1], KernelEmitter.usesWinograd(conv, inputChannels: graph[node.inputs[0]].type.dims[0], target: target) ? .winograd : .convolution),
+                let tile = KernelEmitter.winogradTile(conv, input: graph[node.inputs[0]].type.dims, target: target, use: .inference)
+                arguments = [buffer(node.inputs[0]), packedSlot(node.inputs[1], tile.map { .winograd(tile: $0) } ?? .convolution),
                              conv.epilogue.bias ? packedSlot(node.inputs[2], .plain) : "0",
                              conv.epilogue.residual ? buffer(node.inputs.last!) : "0"]
             default:

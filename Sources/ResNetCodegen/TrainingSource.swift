@@ -102,17 +102,18 @@ public enum TrainingCodeGenerator {
         var packedFloats = 0
         /// Packs weight `id` for this step and returns where: for the forward kernel (layout 0), a
         /// strided input gradient (1, transposed) or a stride-1 input gradient (2, flipped and
-        /// transposed), as Winograd's transformed matrices when the kernel runs as Winograd.
-        func packedWeight(_ id: NodeID, layout: Int, winograd: Bool) throws(CodegenError) -> String {
+        /// transposed), as Winograd's transformed matrices of output tile `winogradTile` when the
+        /// kernel runs as Winograd.
+        func packedWeight(_ id: NodeID, layout: Int, winogradTile: Int?) throws(CodegenError) -> String {
             let w = graph[id].type.dims
             let what = [" */", ", transposed */", ", flipped and transposed */"][layout]
-            if winograd {
-                packLines.append("    rc_pack_winograd_weight(W(\(packedFloats)), \(try parameter(id)), \(layout == 2 ? w[1] : w[0]), \(layout == 2 ? w[0] : w[1]), \(layout == 2 ? 1 : 0)); /* \(CText.comment(graph[id].name))\(what)")
+            if let m = winogradTile {
+                packLines.append("    rc_pack_winograd_weight(W(\(packedFloats)), \(try parameter(id)), \(layout == 2 ? w[1] : w[0]), \(layout == 2 ? w[0] : w[1]), \(layout == 2 ? 1 : 0), \(m)); /* \(CText.comment(graph[id].name))\(what)")
             } else {
                 packLines.append("    rc_pack_conv_weight(W(\(packedFloats)), \(try parameter(id)), \(w[0]), \(w[1]), \(w[2]), \(layout)); /* \(CText.comment(graph[id].name))\(what)")
             }
             let slot = "W(\(packedFloats))"
-            packedFloats += ((winograd ? 16 : w[2] * w[3]) * storage.paddedChannels(w[0]) * storage.paddedChannels(w[1]) + 15) / 16 * 16
+            packedFloats += ((winogradTile.map { ($0 + 2) * ($0 + 2) } ?? w[2] * w[3]) * storage.paddedChannels(w[0]) * storage.paddedChannels(w[1]) + 15) / 16 * 16
             return slot
         }
         var steps: [String] = []
@@ -140,7 +141,7 @@ public enum TrainingCodeGenerator {
             case .parameter, .labels:
                 continue
             case .input, .shortcutPad, .maxPool, .globalAveragePool, .relu, .add, .linear, .conv2d:
-                guard node.type.batched, let kernel = try KernelEmitter.kernel(for: id, in: graph, target: target, winograd: true) else {
+                guard node.type.batched, let kernel = try KernelEmitter.kernel(for: id, in: graph, target: target, winograd: true, training: true) else {
                     throw CodegenError(message: "\(node.name): \(node.op.mnemonic) on unbatched values is not supported in training")
                 }
                 if kernelNames.insert(kernel.name).inserted { kernels.append(kernel) }
@@ -148,7 +149,9 @@ public enum TrainingCodeGenerator {
                 switch node.op {
                 case .input: arguments = ["input"]
                 case .conv2d(let conv):
-                    arguments = [buffer(x[0]), try packedWeight(x[1], layout: 0, winograd: KernelEmitter.usesWinograd(conv, inputChannels: fm(x[0]).c, target: target)), "0", "0"]
+                    let f = fm(x[0])
+                    let tile = KernelEmitter.winogradTile(conv, input: [f.c, f.h, f.w], target: target, use: .trainingForward)
+                    arguments = [buffer(x[0]), try packedWeight(x[1], layout: 0, winogradTile: tile), "0", "0"]
                 case .linear: arguments = [buffer(x[0]), try parameter(x[1]), try parameter(x[2])]
                 default: arguments = x.map(buffer)
                 }
@@ -229,15 +232,15 @@ public enum TrainingCodeGenerator {
                 // the forward one is).
                 let (i, o) = (fm(id), fm(x[0]))
                 let transpose = Convolution(outChannels: i.c, kernel: conv.kernel, stride: 1, padding: conv.kernel - 1 - conv.padding)
-                let winograd = KernelEmitter.usesWinograd(transpose, inputChannels: o.c, target: target)
+                let tile = KernelEmitter.winogradTile(transpose, input: [o.c, o.h, o.w], target: target, use: .inputGradient)
                 let kernel = KernelEmitter.convolution(transpose, input: [o.c, o.h, o.w], output: [i.c, i.h, i.w],
                                                        comment: "input gradient of a \(conv.kernel)x\(conv.kernel) stride-1 convolution", target: target,
-                                                       winograd: winograd)
+                                                       winogradTile: tile)
                 if kernelNames.insert(kernel.name).inserted { kernels.append(kernel) }
-                call = KernelCall(node: id, function: kernel.name, arguments: ["n", buffer(x[0]), try packedWeight(x[1], layout: 2, winograd: winograd), "0", "0", buffer(id)])
+                call = KernelCall(node: id, function: kernel.name, arguments: ["n", buffer(x[0]), try packedWeight(x[1], layout: 2, winogradTile: tile), "0", "0", buffer(id)])
             case .conv2dBackwardInput(let conv, _, _):
                 let (i, o) = (fm(id), fm(x[0]))
-                call = KernelCall(node: id, function: "rc_conv_backward_input", arguments: ["n", buffer(x[0]), try packedWeight(x[1], layout: 1, winograd: false), buffer(id), "\(blocks(i.c))", "\(i.h)", "\(i.w)", "\(blocks(o.c))", "\(o.h)", "\(o.w)", "\(conv.kernel)", "\(conv.stride)", "\(conv.padding)"])
+                call = KernelCall(node: id, function: "rc_conv_backward_input", arguments: ["n", buffer(x[0]), try packedWeight(x[1], layout: 1, winogradTile: nil), buffer(id), "\(blocks(i.c))", "\(i.h)", "\(i.w)", "\(blocks(o.c))", "\(o.h)", "\(o.w)", "\(conv.kernel)", "\(conv.stride)", "\(conv.padding)"])
             case .conv2dBackwardWeight(let conv):
                 let (i, o) = (fm(x[1]), fm(x[0]))
                 let kernel = KernelEmitter.convolutionWeightGradient(conv, input: [i.c, i.h, i.w], output: [o.c, o.h, o.w], target: target)

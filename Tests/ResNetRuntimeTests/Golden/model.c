@@ -454,82 +454,167 @@ __attribute__((noinline, unused)) static void rc_pack_dense(float *dst, const fl
 
 #endif /* RC_FORWARD_KERNELS_H */
 
-/* resnetc Winograd kernels: stride-1, padding-1 3x3 convolutions as F(2x2, 3x3) (Lavin and Gray,
- * "Fast Algorithms for Convolutional Neural Networks", 2015). Each 2x2 block of output pixels
- * comes from a 4x4 input tile: V = B^T d B, M = U . V summed over input channels for each of the
- * 16 positions (U = G g G^T, the weights transformed once when packed), Y = A^T M A. That is 16
- * multiply-adds per input/output channel pair per 4 outputs where direct convolution does 36:
- * 2.25 times fewer. The 16 products are GEMMs run by the 1x1 kernel's register tiles.
+/* resnetc Winograd kernels: stride-1, padding-1 3x3 convolutions as F(MxM, 3x3) (Lavin and Gray,
+ * "Fast Algorithms for Convolutional Neural Networks", 2015) with output tiles of M = 2 or 4.
+ * Each MxM block of output pixels comes from a TxT input tile (T = M + 2): V = B^T d B,
+ * the products Z = U . V summed over input channels for each of the T*T positions (U = G g G^T,
+ * the weights transformed once when packed), Y = A^T Z A. Per input/output channel pair that is 16
+ * multiply-adds per 4 outputs (M = 2) or 36 per 16 (M = 4) where direct convolution does 9 per
+ * output: 2.25 or 4 times fewer. The T*T products are GEMMs run by the 1x1 kernel's register
+ * tiles. F(4x4, 3x3) uses the interpolation points 0, 1, -1, 2, -2 (its transforms have
+ * entries up to 8 and 1/24, so it rounds a little more than F(2x2, 3x3)).
  * Include forward_kernels.h first. */
 #ifndef RC_WINOGRAD_KERNELS_H
 #define RC_WINOGRAD_KERNELS_H
 
 #include <stdio.h>
 
-/* 4x4 transform positions. */
-#define RC_WINOGRAD_POSITIONS 16
+/* Transform positions of F(MxM, 3x3): the (M + 2) x (M + 2) tile. */
+#define RC_WINOGRAD_POSITIONS(M) (((M) + 2) * ((M) + 2))
 
-/* Scratch per thread for one chunk of tiles, in floats: the 16 transformed input matrices
- * [16][ICB][P][RC_LANES] and the 16 products [16][OCB][P][RC_LANES]. */
-RC_INLINE size_t rc_winograd_scratch_floats(const int ICB, const int OCB, const long P)
+/* Scratch per thread for one chunk of tiles, in floats: the T*T transformed input matrices
+ * [T*T][ICB][P][RC_LANES] and the T*T products [T*T][OCB][P][RC_LANES]. */
+RC_INLINE size_t rc_winograd_scratch_floats(const int ICB, const int OCB, const long P, const int M)
 {
-    return (size_t)RC_WINOGRAD_POSITIONS * (size_t)(ICB + OCB) * (size_t)P * RC_LANES;
+    return (size_t)RC_WINOGRAD_POSITIONS(M) * (size_t)(ICB + OCB) * (size_t)P * RC_LANES;
 }
 
-/* Input transform of tile (ty, tx) of one image for every input block: the 4x4 window at rows
- * 2ty-1 ... 2ty+2 and columns 2tx-1 ... 2tx+2 (zero outside the image), V = B^T d B with
- * B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], stored at v[(xi * ICB + icb) * P + p]. */
-RC_INLINE void rc_winograd_input_tile(const float *in_img, float *v, const int ICB, const int H, const int W, const int ty, const int tx,
-                                      const long p, const long P)
+/* out = B^T d for a column of T = 4 or 6 values (d[i * stride]), stored at out[i * stride]:
+ * T = 4: B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1];
+ * T = 6: B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]. */
+RC_INLINE void rc_winograd_input_transform(const int T, const vecf *d, vecf *out, const int stride)
 {
+    if (T == 4) {
+        const vecf d0 = d[0], d1 = d[stride], d2 = d[2 * stride], d3 = d[3 * stride];
+        out[0] = d0 - d2, out[stride] = d1 + d2, out[2 * stride] = d2 - d1, out[3 * stride] = d1 - d3;
+    } else {
+        const vecf d0 = d[0], d1 = d[stride], d2 = d[2 * stride], d3 = d[3 * stride], d4 = d[4 * stride], d5 = d[5 * stride];
+        const vecf p = d4 - 4.0f * d2, q = d3 - 4.0f * d1, r = d4 - d2, s = 2.0f * (d3 - d1);
+        out[0] = 4.0f * d0 - 5.0f * d2 + d4;
+        out[stride] = p + q, out[2 * stride] = p - q;
+        out[3 * stride] = r + s, out[4 * stride] = r - s;
+        out[5 * stride] = 4.0f * d1 - 5.0f * d3 + d5;
+    }
+}
+
+/* y = A^T m for a column of T = M + 2 values (m[i * stride]) into M values y[i * stride]:
+ * M = 2: A^T = [1 1 1 0; 0 1 -1 -1];
+ * M = 4: A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]. */
+RC_INLINE void rc_winograd_output_transform(const int M, const vecf *m, vecf *y, const int stride)
+{
+    if (M == 2) {
+        const vecf m0 = m[0], m1 = m[stride], m2 = m[2 * stride], m3 = m[3 * stride];
+        y[0] = m0 + m1 + m2, y[stride] = m1 - m2 - m3;
+    } else {
+        const vecf a = m[stride] + m[2 * stride], b = m[stride] - m[2 * stride];
+        const vecf c = m[3 * stride] + m[4 * stride], e = m[3 * stride] - m[4 * stride], m0 = m[0], m5 = m[5 * stride];
+        y[0] = m0 + a + c, y[stride] = b + 2.0f * e, y[2 * stride] = a + 4.0f * c, y[3 * stride] = b + 8.0f * e + m5;
+    }
+}
+
+/* u = G g for the 3 values of a kernel row or column (g[i * stride], lane-wise) into T = M + 2
+ * values u[i * stride]:
+ * M = 2: G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1];
+ * M = 4: G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]. */
+RC_INLINE void rc_winograd_weight_transform(const int M, const vecf *g, vecf *u, const int stride)
+{
+    const vecf g0 = g[0], g1 = g[stride], g2 = g[2 * stride];
+    if (M == 2) {
+        u[0] = g0, u[stride] = 0.5f * (g0 + g1 + g2), u[2 * stride] = 0.5f * (g0 - g1 + g2), u[3 * stride] = g2;
+    } else {
+        const float sixth = 1.0f / 6.0f; /* multiplied, not divided: a division costs ten multiplications */
+        const vecf outer = g0 * (0.25f * sixth) + g2 * sixth, inner = g1 * (0.5f * sixth);
+        u[0] = 0.25f * g0, u[stride] = -sixth * (g0 + g1 + g2), u[2 * stride] = -sixth * (g0 - g1 + g2);
+        u[3 * stride] = outer + inner, u[4 * stride] = outer - inner, u[5 * stride] = g2;
+    }
+}
+
+/* One vector of an input plane (H x W x RC_LANES), zero outside it; `inside` says the caller's
+ * whole window is in the image. */
+RC_INLINE vecf rc_winograd_pixel(const float *plane, const int H, const int W, const int ih, const int iw, const int inside)
+{
+    return inside || (ih >= 0 && ih < H && iw >= 0 && iw < W) ? vec_load(plane + ((size_t)ih * W + iw) * RC_LANES) : vec_zero();
+}
+
+/* F(4x4, 3x3)'s V = B^T d B of the 6x6 window at (y0, x0) of one input plane, stored at
+ * v[xi * stride] for positions xi = 6r + c. Two columns of d B at a time, straight from the image
+ * (B's columns 1 and 2 share d4 - 4 d2 and d3 - 4 d1, columns 3 and 4 share d4 - d2 and
+ * d3 - d1), then B^T on each: 84 loads from L1, and every value in a register. The 6x6 tile and
+ * its transform together would not fit in 32 registers, and went through the stack. */
+RC_INLINE void rc_winograd_input_tile_f4(const float *plane, float *v, const size_t stride, const int H, const int W, const int y0, const int x0,
+                                         const int inside)
+{
+#define RC_D(i, j) rc_winograd_pixel(plane, H, W, y0 + (i), x0 + (j), inside)
+    vecf first[6], second[6], out[6]; /* unrolled, so that these stay in registers */
+#pragma GCC unroll 6
+    for (int i = 0; i < 6; i++) first[i] = 4.0f * RC_D(i, 0) - 5.0f * RC_D(i, 2) + RC_D(i, 4), second[i] = 4.0f * RC_D(i, 1) - 5.0f * RC_D(i, 3) + RC_D(i, 5);
+    rc_winograd_input_transform(6, first, out, 1);
+    for (int r = 0; r < 6; r++) vec_store(v + (size_t)(6 * r) * stride, out[r]);
+    rc_winograd_input_transform(6, second, out, 1);
+    for (int r = 0; r < 6; r++) vec_store(v + (size_t)(6 * r + 5) * stride, out[r]);
+#pragma GCC unroll 2
+    for (int pair = 0; pair < 2; pair++) { /* columns 1 and 2, then 3 and 4 */
+#pragma GCC unroll 6
+        for (int i = 0; i < 6; i++) {
+            const vecf d1 = RC_D(i, 1), d2 = RC_D(i, 2), d3 = RC_D(i, 3), d4 = RC_D(i, 4);
+            const vecf even = pair ? d4 - d2 : d4 - 4.0f * d2, odd = pair ? 2.0f * (d3 - d1) : d3 - 4.0f * d1;
+            first[i] = even + odd, second[i] = even - odd;
+        }
+        rc_winograd_input_transform(6, first, out, 1);
+        for (int r = 0; r < 6; r++) vec_store(v + (size_t)(6 * r + 1 + 2 * pair) * stride, out[r]);
+        rc_winograd_input_transform(6, second, out, 1);
+        for (int r = 0; r < 6; r++) vec_store(v + (size_t)(6 * r + 2 + 2 * pair) * stride, out[r]);
+    }
+#undef RC_D
+}
+
+/* Input transform of tile (ty, tx) of one image for every input block: the T x T window at rows
+ * M*ty-1 ... M*ty+M and the same columns (zero outside the image), V = B^T d B, stored at
+ * v[(xi * ICB + icb) * P + p]. */
+RC_INLINE void rc_winograd_input_tile(const float *in_img, float *v, const int ICB, const int H, const int W, const int ty, const int tx,
+                                      const long p, const long P, const int M)
+{
+    const int T = M + 2, y0 = M * ty - 1, x0 = M * tx - 1;
+    const int inside = y0 >= 0 && x0 >= 0 && y0 + T <= H && x0 + T <= W;
     for (int icb = 0; icb < ICB; icb++) {
         const float *plane = in_img + (size_t)icb * H * W * RC_LANES;
-        vecf d[4][4];
-        for (int r = 0; r < 4; r++) {
-            const int ih = 2 * ty - 1 + r;
-            for (int c = 0; c < 4; c++) {
-                const int iw = 2 * tx - 1 + c;
-                d[r][c] = (ih >= 0 && ih < H && iw >= 0 && iw < W) ? vec_load(plane + ((size_t)ih * W + iw) * RC_LANES) : vec_zero();
-            }
+        if (M == 4) {
+            rc_winograd_input_tile_f4(plane, v + ((size_t)icb * P + p) * RC_LANES, (size_t)ICB * P * RC_LANES, H, W, y0, x0, inside);
+            continue;
         }
-        vecf t[4][4]; /* B^T d: combine rows */
-        for (int c = 0; c < 4; c++) {
-            t[0][c] = d[0][c] - d[2][c];
-            t[1][c] = d[1][c] + d[2][c];
-            t[2][c] = d[2][c] - d[1][c];
-            t[3][c] = d[1][c] - d[3][c];
-        }
-        for (int r = 0; r < 4; r++) { /* (B^T d) B: combine columns */
-            const vecf row[4] = {t[r][0] - t[r][2], t[r][1] + t[r][2], t[r][2] - t[r][1], t[r][1] - t[r][3]};
+        vecf d[4][4], t[4][4], row[4]; /* F(2x2, 3x3): the 4x4 tile and its transform fit in registers */
+        for (int r = 0; r < 4; r++)
+            for (int c = 0; c < 4; c++) d[r][c] = rc_winograd_pixel(plane, H, W, y0 + r, x0 + c, inside);
+        for (int c = 0; c < 4; c++) rc_winograd_input_transform(4, &d[0][c], &t[0][c], 4); /* B^T d: combine rows */
+        for (int r = 0; r < 4; r++) {                                                     /* (B^T d) B: combine columns */
+            rc_winograd_input_transform(4, t[r], row, 1);
             for (int c = 0; c < 4; c++) vec_store(v + (((size_t)(r * 4 + c) * ICB + icb) * P + p) * RC_LANES, row[c]);
         }
     }
 }
 
-/* Output transform of tile (ty, tx) for every output block: Y = A^T M A with
- * A^T = [1 1 1 0; 0 1 -1 -1], then bias, residual and ReLU, stored where inside the image. */
+/* Output transform of tile (ty, tx) for every output block: Y = A^T Z A of the products m, then bias, residual
+ * and ReLU, stored where inside the image. */
 RC_INLINE void rc_winograd_output_tile(const float *m, const float *bias, const float *res_img, float *out_img, const int OCB, const int H,
-                                       const int W, const int ty, const int tx, const long p, const long P, const int BIAS, const int RES,
-                                       const int RELU)
+                                       const int W, const int ty, const int tx, const long p, const long P, const int M, const int BIAS,
+                                       const int RES, const int RELU)
 {
+    enum { MOST = 6 };
+    const int T = M + 2;
     for (int ocb = 0; ocb < OCB; ocb++) {
-        vecf s[4][4];
-        for (int xi = 0; xi < RC_WINOGRAD_POSITIONS; xi++) s[xi / 4][xi % 4] = vec_load(m + (((size_t)xi * OCB + ocb) * P + p) * RC_LANES);
-        vecf t[2][4]; /* A^T M */
-        for (int c = 0; c < 4; c++) {
-            t[0][c] = s[0][c] + s[1][c] + s[2][c];
-            t[1][c] = s[1][c] - s[2][c] - s[3][c];
-        }
+        vecf s[MOST][MOST], t[MOST][MOST], y[MOST];
+        for (int xi = 0; xi < T * T; xi++) s[xi / T][xi % T] = vec_load(m + (((size_t)xi * OCB + ocb) * P + p) * RC_LANES);
+        for (int c = 0; c < T; c++) rc_winograd_output_transform(M, &s[0][c], &t[0][c], MOST); /* A^T Z: rows t[0..M) */
         const vecf b = BIAS ? vec_load(bias + ocb * RC_LANES) : vec_zero();
-        for (int r = 0; r < 2; r++) {
-            const int oh = 2 * ty + r;
+        for (int r = 0; r < M; r++) {
+            const int oh = M * ty + r;
             if (oh >= H) break;
-            const vecf y[2] = {t[r][0] + t[r][1] + t[r][2] + b, t[r][1] - t[r][2] - t[r][3] + b};
-            for (int c = 0; c < 2; c++) {
-                const int ow = 2 * tx + c;
+            rc_winograd_output_transform(M, t[r], y, 1); /* (A^T Z) A */
+            for (int c = 0; c < M; c++) {
+                const int ow = M * tx + c;
                 if (ow >= W) break;
                 const size_t at = (((size_t)ocb * H + oh) * W + ow) * RC_LANES;
-                vecf out = y[c];
+                vecf out = y[c] + b;
                 if (RES) out += vec_load(res_img + at);
                 if (RELU) out = vec_relu(out);
                 vec_store(out_img + at, out);
@@ -538,37 +623,38 @@ RC_INLINE void rc_winograd_output_tile(const float *m, const float *bias, const 
     }
 }
 
-/* A stride-1, padding-1 3x3 convolution of n images (H x W, the same in and out), called by every
- * thread of a parallel region the generated kernel opens. The 2x2 tiles of all images form one
- * list, cut into chunks of P tiles (a multiple of TP; V and M of a chunk fit in SCRATCH floats,
- * half the target's L2, and there are at least two chunks per thread where the tiles allow). A thread takes a chunk and
- * does all of it in its own scratch: input transform, the 16 GEMMs with OB x TP register tiles
- * (rc_conv1x1_tile over the chunk's tiles as pixels), output transform; so no barrier is needed.
- * u is the packed transformed weight: 16 matrices [OCB][ICB][RC_LANES in][RC_LANES out]. */
+/* A stride-1, padding-1 3x3 convolution of n images (H x W, the same in and out) as F(MxM, 3x3),
+ * called by every thread of a parallel region the generated kernel opens. The MxM tiles of all
+ * images form one list, cut into chunks of P tiles (a multiple of TP; V and M of a chunk fit in
+ * SCRATCH floats, half the target's L2, and there are at least two chunks per thread where the
+ * tiles allow). A thread takes a chunk and does all of it in its own scratch: input transform,
+ * the T*T GEMMs with OB x TP register tiles (rc_conv1x1_tile over the chunk's tiles as pixels),
+ * output transform; so no barrier is needed. u is the packed transformed weight: T*T matrices
+ * [OCB][ICB][RC_LANES in][RC_LANES out] (rc_pack_winograd_weight with the same M). */
 RC_INLINE void rc_winograd(int n, const float *in, const float *u, const float *bias, const float *res, float *out,
-                           const int ICB, const int OCB, const int H, const int W, const int OB, const int TP, const long SCRATCH,
+                           const int ICB, const int OCB, const int H, const int W, const int M, const int OB, const int TP, const long SCRATCH,
                            const int BIAS, const int RES, const int RELU)
 {
-    const int TY = (H + 1) / 2, TX = (W + 1) / 2;
+    const int TY = (H + M - 1) / M, TX = (W + M - 1) / M, POSITIONS = RC_WINOGRAD_POSITIONS(M);
     const long per_image = (long)TY * TX, tiles = (long)n * per_image;
 #ifdef _OPENMP
     const long threads = omp_get_num_threads();
 #else
     const long threads = 1;
 #endif
-    const long fits = SCRATCH / ((long)RC_WINOGRAD_POSITIONS * (ICB + OCB) * RC_LANES);
+    const long fits = SCRATCH / ((long)POSITIONS * (ICB + OCB) * RC_LANES);
     const long balanced = (tiles + 2 * threads - 1) / (2 * threads);
     long P = (fits < balanced ? fits : balanced) / TP * TP;
     if (P < TP) P = TP;
     const long chunks = (tiles + P - 1) / P;
     const size_t in_image = (size_t)ICB * H * W * RC_LANES, out_image = (size_t)OCB * H * W * RC_LANES;
     const size_t u_matrix = (size_t)OCB * ICB * RC_WEIGHT_BLOCK;
-    float *v = aligned_alloc(64, rc_winograd_scratch_floats(ICB, OCB, P) * sizeof(float));
+    float *v = aligned_alloc(64, rc_winograd_scratch_floats(ICB, OCB, P, M) * sizeof(float));
     if (!v) {
-        fprintf(stderr, "resnetc: out of memory for Winograd scratch (%zu bytes)\n", rc_winograd_scratch_floats(ICB, OCB, P) * sizeof(float));
+        fprintf(stderr, "resnetc: out of memory for Winograd scratch (%zu bytes)\n", rc_winograd_scratch_floats(ICB, OCB, P, M) * sizeof(float));
         abort();
     }
-    float *m = v + (size_t)RC_WINOGRAD_POSITIONS * ICB * P * RC_LANES;
+    float *m = v + (size_t)POSITIONS * ICB * P * RC_LANES;
     const int groups = OCB / OB, OBR = OCB % OB;
 #pragma omp for schedule(dynamic) nowait
     for (long chunk = 0; chunk < chunks; chunk++) {
@@ -576,13 +662,13 @@ RC_INLINE void rc_winograd(int n, const float *in, const float *u, const float *
         const long padded = (count + TP - 1) / TP * TP;
         for (long p = 0; p < count; p++) {
             const long t = first + p, b = t / per_image, r = t % per_image;
-            rc_winograd_input_tile(in + b * in_image, v, ICB, H, W, (int)(r / TX), (int)(r % TX), p, P);
+            rc_winograd_input_tile(in + b * in_image, v, ICB, H, W, (int)(r / TX), (int)(r % TX), p, P, M);
         }
         /* Tiles past the end of the list (up to a whole register tile) are zero: products computed, never stored. */
-        for (int xi = 0; xi < RC_WINOGRAD_POSITIONS; xi++)
+        for (int xi = 0; xi < POSITIONS; xi++)
             for (int icb = 0; icb < ICB; icb++)
                 memset(v + (((size_t)xi * ICB + icb) * P + count) * RC_LANES, 0, (size_t)(padded - count) * RC_LANES * sizeof(float));
-        for (int xi = 0; xi < RC_WINOGRAD_POSITIONS; xi++) {
+        for (int xi = 0; xi < POSITIONS; xi++) {
             const float *v_xi = v + (size_t)xi * ICB * P * RC_LANES, *u_xi = u + xi * u_matrix;
             float *m_xi = m + (size_t)xi * OCB * P * RC_LANES;
             for (int g = 0; g < groups; g++)
@@ -594,58 +680,68 @@ RC_INLINE void rc_winograd(int n, const float *in, const float *u, const float *
         for (long p = 0; p < count; p++) {
             const long t = first + p, b = t / per_image, r = t % per_image;
             rc_winograd_output_tile(m, bias, RES ? res + b * out_image : 0, out + b * out_image, OCB, H, W, (int)(r / TX), (int)(r % TX), p, P,
-                                    BIAS, RES, RELU);
+                                    M, BIAS, RES, RELU);
         }
     }
     free(v);
 }
 
-/* O x I x 3 x 3 (PyTorch) to the 16 transformed matrices U = G g G^T,
- * G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], each packed [O/L][I/L][L in][L out] (L = RC_LANES)
- * with zero padding, as rc_winograd reads them. Computed in double vectors over the L output
- * channels of a block (one row of a packed block: each position's result is one vector store),
- * rounded to float once. With `flipped`, src is the I x O x 3 x 3 weight of a convolution whose
- * input gradient this one computes: inputs and outputs swapped and each kernel turned by 180
- * degrees. Training repacks every step, so this runs once per step per layer. The output blocks
- * are shared out among the threads of an enclosing parallel region; called outside one, the
- * calling thread packs them all. */
-__attribute__((noinline, unused)) static void rc_pack_winograd_weight(float *dst, const float *src, int O, int I, int flipped)
+/* O x I x 3 x 3 (PyTorch) to the T*T transformed matrices U = G g G^T of F(MxM, 3x3)
+ * (rc_winograd_weight_transform), each packed [O/L][I/L][L in][L out] (L = RC_LANES) with zero
+ * padding, as rc_winograd reads them. Computed in float vectors over the L output channels of
+ * a block (double vectors, gathered lane by lane, ran at a third of the speed). One (output
+ * block, input block) pair at a time: its T*T blocks are built in a local buffer and then
+ * copied out whole, because the matrices lie a multiple of 4 KiB apart and writing all T*T of
+ * them row by row thrashed the L1's sets (512 x 512 at M = 4 on Ice Lake, 2 threads: 13 ms
+ * before, 3.4 ms now). With `flipped`, src is the I x O x 3 x 3 weight
+ * of a convolution whose input gradient this one computes: inputs and outputs swapped and each
+ * kernel turned by 180 degrees. Training repacks every step, so this runs once per step per
+ * layer. The block pairs are shared out among the threads of an enclosing parallel region;
+ * called outside one, the calling thread packs them all. */
+__attribute__((noinline, unused)) static void rc_pack_winograd_weight(float *dst, const float *src, int O, int I, int flipped, int M)
 {
-    const int OCB = RC_BLOCKS(O), ICB = RC_BLOCKS(I);
-    const size_t matrix = (size_t)OCB * ICB * RC_WEIGHT_BLOCK, row = (size_t)ICB * RC_WEIGHT_BLOCK;
-#pragma omp for schedule(static) nowait
-    for (int ocb = 0; ocb < OCB; ocb++) {
-        const int lanes = O - ocb * RC_LANES < RC_LANES ? O - ocb * RC_LANES : RC_LANES;
-        if (I % RC_LANES) /* the padding input rows of the last input block */
-            for (int xi = 0; xi < RC_WINOGRAD_POSITIONS; xi++)
-                memset(dst + xi * matrix + ocb * row + (size_t)(ICB - 1) * RC_WEIGHT_BLOCK + (size_t)(I % RC_LANES) * RC_LANES, 0,
-                       (size_t)(RC_LANES - I % RC_LANES) * RC_LANES * sizeof(float));
-        for (int i = 0; i < I; i++) {
-            vecd g[9] = {{0}};
+    enum { MOST = 6 };
+    const int OCB = RC_BLOCKS(O), ICB = RC_BLOCKS(I), T = M + 2, POSITIONS = RC_WINOGRAD_POSITIONS(M);
+    const size_t matrix = (size_t)OCB * ICB * RC_WEIGHT_BLOCK;
+#pragma omp for collapse(2) schedule(static) nowait
+    for (int ocb = 0; ocb < OCB; ocb++)
+        for (int icb = 0; icb < ICB; icb++) {
+            float block[RC_WINOGRAD_POSITIONS(4)][RC_LANES][RC_LANES] __attribute__((aligned(64)));
+            const int lanes = O - ocb * RC_LANES < RC_LANES ? O - ocb * RC_LANES : RC_LANES;
+            const int inputs = I - icb * RC_LANES < RC_LANES ? I - icb * RC_LANES : RC_LANES;
+            /* The pair's taps as [tap][in lane][out lane], gathered with scalar stores before any
+             * vector reads them (a vector load of freshly stored lanes stalls on store forwarding). */
+            float raw[9][RC_LANES][RC_LANES] __attribute__((aligned(64)));
+            if (lanes < RC_LANES) memset(raw, 0, sizeof raw);
             for (int l = 0; l < lanes; l++) {
                 const int o = ocb * RC_LANES + l;
-                for (int t = 0; t < 9; t++) g[t][l] = flipped ? src[((size_t)i * O + o) * 9 + 8 - t] : src[((size_t)o * I + i) * 9 + t];
+                for (int il = 0; il < inputs; il++) {
+                    const int i = icb * RC_LANES + il;
+                    for (int t = 0; t < 9; t++) raw[t][il][l] = flipped ? src[((size_t)i * O + o) * 9 + 8 - t] : src[((size_t)o * I + i) * 9 + t];
+                }
             }
-            vecd gg[4][3]; /* G g: rows 0 and 3 copy rows of g, rows 1 and 2 are (g0 +- g1 + g2) / 2 */
-            for (int c = 0; c < 3; c++) {
-                gg[0][c] = g[c];
-                gg[1][c] = 0.5 * (g[c] + g[3 + c] + g[6 + c]);
-                gg[2][c] = 0.5 * (g[c] - g[3 + c] + g[6 + c]);
-                gg[3][c] = g[6 + c];
+            if (inputs < RC_LANES) /* the padding input rows of the last input block */
+                for (int xi = 0; xi < POSITIONS; xi++) memset(block[xi][inputs], 0, (size_t)(RC_LANES - inputs) * RC_LANES * sizeof(float));
+            for (int il = 0; il < inputs; il++) {
+                vecf g[9];
+                for (int t = 0; t < 9; t++) g[t] = vec_load(raw[t][il]);
+                vecf gg[MOST][3], u[MOST]; /* G g: each column of g into T rows */
+                for (int c = 0; c < 3; c++) rc_winograd_weight_transform(M, g + c, &gg[0][c], 3);
+                for (int r = 0; r < T; r++) { /* (G g) G^T */
+                    rc_winograd_weight_transform(M, gg[r], u, 1);
+                    for (int c = 0; c < T; c++) vec_store(block[r * T + c][il], u[c]);
+                }
             }
-            float *out = dst + ((size_t)ocb * ICB + i / RC_LANES) * RC_WEIGHT_BLOCK + (size_t)(i % RC_LANES) * RC_LANES;
-            for (int r = 0; r < 4; r++) { /* (G g) G^T */
-                const vecd u[4] = {gg[r][0], 0.5 * (gg[r][0] + gg[r][1] + gg[r][2]), 0.5 * (gg[r][0] - gg[r][1] + gg[r][2]), gg[r][2]};
-                for (int c = 0; c < 4; c++) vec_store(out + (size_t)(r * 4 + c) * matrix, __builtin_convertvector(u[c], vecf));
-            }
+            for (int xi = 0; xi < POSITIONS; xi++)
+                memcpy(dst + xi * matrix + ((size_t)ocb * ICB + icb) * RC_WEIGHT_BLOCK, block[xi], RC_WEIGHT_BLOCK * sizeof(float));
         }
-    }
 }
 
-/* Tiles a weight-gradient task sums in float at most before adding into its double totals: 1024
- * output pixels, as RC_WEIGHT_GRADIENT_FLOAT_PIXELS for the direct kernel's small maps (a weight
- * gradient is a small difference of many large terms, and one long float sum loses digits). */
-#define RC_WINOGRAD_GRADIENT_FLOAT_TILES 256
+/* Output pixels whose tiles a weight-gradient task sums in float at most before adding into its
+ * double totals: 1024, as RC_WEIGHT_GRADIENT_FLOAT_PIXELS for the direct kernel's small maps (a
+ * weight gradient is a small difference of many large terms, and one long float sum loses
+ * digits); 256 tiles of F(2x2, 3x3), 64 of F(4x4, 3x3). */
+#define RC_WINOGRAD_GRADIENT_FLOAT_PIXELS 1024
 
 /* Channel blocks a Winograd weight-gradient task takes on each side: a transformed input tile
  * then feeds this many output blocks' GEMMs, and an output-gradient tile this many input blocks'. */
@@ -660,28 +756,57 @@ __attribute__((noinline, unused)) static void rc_pack_winograd_weight(float *dst
 #define RC_WINOGRAD_GRADIENT_SLICES(O, I) \
     ((RC_WINOGRAD_GRADIENT_TASKS + RC_WINOGRAD_GRADIENT_GROUPS(O) * RC_WINOGRAD_GRADIENT_GROUPS(I) - 1) / (RC_WINOGRAD_GRADIENT_GROUPS(O) * RC_WINOGRAD_GRADIENT_GROUPS(I)))
 
-/* Doubles of scratch rc_winograd_backward_weight needs for O outputs and I inputs, whatever the
- * batch: each slice's totals [OCB][ICB][16][RC_LANES in][RC_LANES out]. */
-#define RC_WINOGRAD_GRADIENT_SCRATCH(O, I) \
-    ((size_t)RC_WINOGRAD_GRADIENT_SLICES(O, I) * RC_WINOGRAD_POSITIONS * RC_BLOCKS(O) * RC_BLOCKS(I) * RC_WEIGHT_BLOCK)
+/* Doubles of scratch rc_winograd_backward_weight needs for O outputs and I inputs at output tile
+ * M, whatever the batch: each slice's totals [OCB][ICB][T*T][RC_LANES in][RC_LANES out]. */
+#define RC_WINOGRAD_GRADIENT_SCRATCH(O, I, M) \
+    ((size_t)RC_WINOGRAD_GRADIENT_SLICES(O, I) * RC_WINOGRAD_POSITIONS(M) * RC_BLOCKS(O) * RC_BLOCKS(I) * RC_WEIGHT_BLOCK)
 
-/* dM = A dY A^T of output tile (ty, tx) of one output block, zero outside the image, stored at
- * dm[xi * P + p]. */
-RC_INLINE void rc_winograd_output_gradient_tile(const float *plane, float *dm, const int H, const int W, const int ty, const int tx,
-                                                const long p, const long P)
+/* out = A y for a column of M output-gradient values (y[i * stride]) into T = M + 2 values
+ * out[i * stride], A the transpose of rc_winograd_output_transform's A^T. */
+RC_INLINE void rc_winograd_output_adjoint(const int M, const vecf *y, vecf *out, const int stride)
 {
-    const int rows = H - 2 * ty < 2 ? 1 : 2, columns = W - 2 * tx < 2 ? 1 : 2;
-    vecf y[2][2] = {{vec_zero(), vec_zero()}, {vec_zero(), vec_zero()}};
-    for (int r = 0; r < rows; r++)
-        for (int c = 0; c < columns; c++) y[r][c] = vec_load(plane + ((size_t)(2 * ty + r) * W + 2 * tx + c) * RC_LANES);
-    const vecf t[4][2] = {/* A dY: combine rows */
-                          {y[0][0], y[0][1]},
-                          {y[0][0] + y[1][0], y[0][1] + y[1][1]},
-                          {y[0][0] - y[1][0], y[0][1] - y[1][1]},
-                          {-y[1][0], -y[1][1]}};
-    for (int r = 0; r < 4; r++) { /* (A dY) A^T: combine columns */
-        const vecf row[4] = {t[r][0], t[r][0] + t[r][1], t[r][0] - t[r][1], -t[r][1]};
-        for (int c = 0; c < 4; c++) vec_store(dm + ((size_t)(r * 4 + c) * P + p) * RC_LANES, row[c]);
+    if (M == 2) {
+        const vecf y0 = y[0], y1 = y[stride];
+        out[0] = y0, out[stride] = y0 + y1, out[2 * stride] = y0 - y1, out[3 * stride] = -y1;
+    } else {
+        const vecf y0 = y[0], y1 = y[stride], y2 = y[2 * stride], y3 = y[3 * stride];
+        const vecf even = y0 + y2, odd = y1 + y3, even4 = y0 + 4.0f * y2, odd4 = 2.0f * y1 + 8.0f * y3;
+        out[0] = y0, out[stride] = even + odd, out[2 * stride] = even - odd;
+        out[3 * stride] = even4 + odd4, out[4 * stride] = even4 - odd4, out[5 * stride] = y3;
+    }
+}
+
+/* out = G^T u for T = M + 2 values (u[i * stride], double) into the 3 values out[i * stride],
+ * G rc_winograd_weight_transform's. */
+RC_INLINE void rc_winograd_weight_adjoint(const int M, const double *u, double *out, const int stride)
+{
+    if (M == 2) {
+        const double u0 = u[0], u1 = u[stride], u2 = u[2 * stride], u3 = u[3 * stride];
+        out[0] = u0 + 0.5 * (u1 + u2), out[stride] = 0.5 * (u1 - u2), out[2 * stride] = 0.5 * (u1 + u2) + u3;
+    } else {
+        const double u0 = u[0], u1 = u[stride], u2 = u[2 * stride], u3 = u[3 * stride], u4 = u[4 * stride], u5 = u[5 * stride];
+        const double sum = u1 + u2, difference = u1 - u2, sum4 = u3 + u4, difference4 = u3 - u4;
+        out[0] = 0.25 * u0 - sum / 6.0 + sum4 / 24.0;
+        out[stride] = -difference / 6.0 + difference4 / 12.0;
+        out[2 * stride] = (sum4 - sum) / 6.0 + u5;
+    }
+}
+
+/* dM = A dY A^T of output tile (ty, tx) of one output block (its MxM output gradients, zero
+ * outside the image), stored at dm[xi * P + p]. */
+RC_INLINE void rc_winograd_output_gradient_tile(const float *plane, float *dm, const int H, const int W, const int ty, const int tx,
+                                                const long p, const long P, const int M)
+{
+    enum { MOST = 6 };
+    const int T = M + 2, rows = H - M * ty < M ? H - M * ty : M, columns = W - M * tx < M ? W - M * tx : M;
+    vecf y[4][4], t[MOST][4], row[MOST];
+    for (int r = 0; r < M; r++)
+        for (int c = 0; c < M; c++)
+            y[r][c] = r < rows && c < columns ? vec_load(plane + ((size_t)(M * ty + r) * W + M * tx + c) * RC_LANES) : vec_zero();
+    for (int c = 0; c < M; c++) rc_winograd_output_adjoint(M, &y[0][c], &t[0][c], 4); /* A dY: combine rows */
+    for (int r = 0; r < T; r++) {                                                     /* (A dY) A^T: combine columns */
+        rc_winograd_output_adjoint(M, t[r], row, 1);
+        for (int c = 0; c < T; c++) vec_store(dm + ((size_t)(r * T + c) * P + p) * RC_LANES, row[c]);
     }
 }
 
@@ -703,56 +828,54 @@ RC_INLINE void rc_winograd_gradient_gemm(const float *v, const float *dm, const 
 }
 
 /* dg = G^T dU G of one (output block, input block) pair into PyTorch's O x I x 3 x 3 gw, from
- * dU [16][RC_LANES in][RC_LANES out]. */
-RC_INLINE void rc_winograd_gradient_store(float *gw, const double *du, const int O, const int I, const int ocb, const int icb)
+ * dU [T*T][RC_LANES in][RC_LANES out]. */
+RC_INLINE void rc_winograd_gradient_store(float *gw, const double *du, const int O, const int I, const int ocb, const int icb, const int M)
 {
+    enum { MOST = 6 };
+    const int T = M + 2;
     for (int il = 0; il < RC_LANES && icb * RC_LANES + il < I; il++)
         for (int ol = 0; ol < RC_LANES && ocb * RC_LANES + ol < O; ol++) {
-            double u[4][4];
-            for (int xi = 0; xi < RC_WINOGRAD_POSITIONS; xi++) u[xi / 4][xi % 4] = du[(size_t)xi * RC_WEIGHT_BLOCK + il * RC_LANES + ol];
-            double t[3][4]; /* G^T dU: rows */
-            for (int c = 0; c < 4; c++) {
-                t[0][c] = u[0][c] + 0.5 * (u[1][c] + u[2][c]);
-                t[1][c] = 0.5 * (u[1][c] - u[2][c]);
-                t[2][c] = 0.5 * (u[1][c] + u[2][c]) + u[3][c];
-            }
-            float *g = gw + ((size_t)(ocb * RC_LANES + ol) * I + icb * RC_LANES + il) * 9;
+            double u[MOST][MOST], t[3][MOST], g[3];
+            for (int xi = 0; xi < T * T; xi++) u[xi / T][xi % T] = du[(size_t)xi * RC_WEIGHT_BLOCK + il * RC_LANES + ol];
+            for (int c = 0; c < T; c++) rc_winograd_weight_adjoint(M, &u[0][c], &t[0][c], MOST); /* G^T dU: rows */
+            float *out = gw + ((size_t)(ocb * RC_LANES + ol) * I + icb * RC_LANES + il) * 9;
             for (int r = 0; r < 3; r++) { /* (G^T dU) G: columns */
-                g[r * 3 + 0] = (float)(t[r][0] + 0.5 * (t[r][1] + t[r][2]));
-                g[r * 3 + 1] = (float)(0.5 * (t[r][1] - t[r][2]));
-                g[r * 3 + 2] = (float)(0.5 * (t[r][1] + t[r][2]) + t[r][3]);
+                rc_winograd_weight_adjoint(M, t[r], g, 1);
+                for (int c = 0; c < 3; c++) out[r * 3 + c] = (float)g[c];
             }
         }
 }
 
 /* The weight gradient of a stride-1, padding-1 3x3 convolution of n images (H x W in and out) as
- * F(2x2, 3x3): with V = B^T d B of each input tile and dM = A dY A^T of the tile's 2x2 output
- * gradient (A = [1 0; 1 1; 1 -1; 0 -1]; outputs past the image edge have none),
- * dU = sum over tiles of dM . V at each of the 16 positions, and dg = G^T dU G: 16 multiply-adds
- * per channel pair per 4 output pixels where the direct weight gradient does 36. Straight into
- * PyTorch's O x I x 3 x 3 layout; called by every thread of a parallel region with every size a
- * literal (CL: the last input block's real channels).
+ * F(MxM, 3x3) backwards: with V = B^T d B of each input tile and dM = A dY A^T of the tile's MxM
+ * output gradient (rc_winograd_output_adjoint; outputs past the image edge have none),
+ * dU = sum over tiles of dM . V at each of the T*T positions, and dg = G^T dU G: 16 (M = 2) or
+ * 36 (M = 4) multiply-adds per channel pair per 4 or 16 output pixels where the direct weight
+ * gradient does 9 per pixel. Straight into PyTorch's O x I x 3 x 3 layout; called by every
+ * thread of a parallel region with every size a literal (CL: the last input block's real
+ * channels).
  * Tasks are (slice of the tiles of all images, group of output blocks, group of input blocks). A
  * task takes its tiles in chunks that fit SCRATCH floats (the L2's share) beside its float partial
  * sums and keeps them in its own scratch: dM of its output blocks and V of its input blocks, then
- * 16 GEMMs per block pair into the partial sums, added into the slice's double totals in
- * `scratch` (RC_WINOGRAD_GRADIENT_SCRATCH doubles, [slice][OCB][ICB][16][in lane][out lane])
- * before their float runs pass RC_WINOGRAD_GRADIENT_FLOAT_TILES tiles. With one slice a task then writes its pairs'
- * gradients itself; with several the totals are summed over slices, in order, into the first.
- * Either way the result does not depend on the thread count. */
+ * T*T GEMMs per block pair into the partial sums, added into the slice's double totals in
+ * `scratch` (RC_WINOGRAD_GRADIENT_SCRATCH doubles, [slice][OCB][ICB][T*T][in lane][out lane])
+ * before their float runs pass RC_WINOGRAD_GRADIENT_FLOAT_PIXELS output pixels. With one slice a
+ * task then writes its pairs' gradients itself; with several the totals are summed over slices,
+ * in order, into the first. Either way the result does not depend on the thread count. */
 RC_INLINE void rc_winograd_backward_weight(int n, const float *gy, const float *x, float *gw, double *scratch, const int O, const int I,
-                                           const int CL, const int H, const int W, const long SCRATCH)
+                                           const int CL, const int H, const int W, const int M, const long SCRATCH)
 {
     enum { GROUP = RC_WINOGRAD_GRADIENT_GROUP };
-    const int OCB = RC_BLOCKS(O), ICB = RC_BLOCKS(I), TY = (H + 1) / 2, TX = (W + 1) / 2;
+    const int OCB = RC_BLOCKS(O), ICB = RC_BLOCKS(I), TY = (H + M - 1) / M, TX = (W + M - 1) / M, POSITIONS = RC_WINOGRAD_POSITIONS(M);
+    const long float_tiles = RC_WINOGRAD_GRADIENT_FLOAT_PIXELS / (M * M);
     const int OG = RC_WINOGRAD_GRADIENT_GROUPS(O), IG = RC_WINOGRAD_GRADIENT_GROUPS(I);
     const long per_image = (long)TY * TX, tiles = (long)n * per_image;
     const int wanted = RC_WINOGRAD_GRADIENT_SLICES(O, I), slices = tiles < wanted ? (tiles > 0 ? (int)tiles : 1) : wanted;
     const size_t plane = (size_t)H * W * RC_LANES, in_image = (size_t)ICB * plane, out_image = (size_t)OCB * plane;
-    const size_t pair_doubles = (size_t)RC_WINOGRAD_POSITIONS * RC_WEIGHT_BLOCK, slice = (size_t)OCB * ICB * pair_doubles;
-    const size_t most_sums = (size_t)RC_WINOGRAD_POSITIONS * GROUP * GROUP * RC_WEIGHT_BLOCK;
+    const size_t pair_doubles = (size_t)POSITIONS * RC_WEIGHT_BLOCK, slice = (size_t)OCB * ICB * pair_doubles;
+    const size_t most_sums = (size_t)POSITIONS * GROUP * GROUP * RC_WEIGHT_BLOCK;
     /* The widest task's sums and one tile of it at least; whole 64-byte lines, as aligned_alloc requires. */
-    const size_t least = most_sums + (size_t)RC_WINOGRAD_POSITIONS * 2 * GROUP * RC_LANES;
+    const size_t least = most_sums + (size_t)POSITIONS * 2 * GROUP * RC_LANES;
     const size_t own = (((size_t)SCRATCH > least ? (size_t)SCRATCH : least) + 15) & ~(size_t)15;
     float *part = aligned_alloc(64, own * sizeof(float));
     if (!part) {
@@ -766,9 +889,9 @@ RC_INLINE void rc_winograd_backward_weight(int n, const float *gy, const float *
                 const int ob = OCB - og * GROUP < GROUP ? OCB - og * GROUP : GROUP, ib = ICB - ig * GROUP < GROUP ? ICB - ig * GROUP : GROUP;
                 /* part[ko][ki][xi][in lane][out lane], then this task's tiles: V [xi][ki][P] and dM [xi][ko][P] */
                 const size_t sums = (size_t)ob * ib * pair_doubles;
-                const long fits = (long)((own - sums) / ((size_t)RC_WINOGRAD_POSITIONS * (ob + ib) * RC_LANES));
-                const long P = fits < RC_WINOGRAD_GRADIENT_FLOAT_TILES ? fits : RC_WINOGRAD_GRADIENT_FLOAT_TILES;
-                float *v = part + sums, *dm = v + (size_t)RC_WINOGRAD_POSITIONS * ib * P * RC_LANES;
+                const long fits = (long)((own - sums) / ((size_t)POSITIONS * (ob + ib) * RC_LANES));
+                const long P = fits < float_tiles ? fits : float_tiles;
+                float *v = part + sums, *dm = v + (size_t)POSITIONS * ib * P * RC_LANES;
                 memset(part, 0, sums * sizeof(float));
                 const long start = (long)(s * tiles / slices), last = (long)((s + 1) * tiles / slices);
                 long summed = 0;
@@ -778,14 +901,14 @@ RC_INLINE void rc_winograd_backward_weight(int n, const float *gy, const float *
                     for (long p = 0; p < count; p++) {
                         const long t = first + p, b = t / per_image, r = t % per_image;
                         const int ty = (int)(r / TX), tx = (int)(r % TX);
-                        rc_winograd_input_tile(x + b * in_image + (size_t)ig * GROUP * plane, v, ib, H, W, ty, tx, p, P);
+                        rc_winograd_input_tile(x + b * in_image + (size_t)ig * GROUP * plane, v, ib, H, W, ty, tx, p, P, M);
                         for (int ko = 0; ko < ob; ko++)
                             rc_winograd_output_gradient_tile(gy + b * out_image + (size_t)(og * GROUP + ko) * plane, dm + (size_t)ko * P * RC_LANES, H,
-                                                             W, ty, tx, p, (long)ob * P);
+                                                             W, ty, tx, p, (long)ob * P, M);
                     }
                     for (int ko = 0; ko < ob; ko++)
                         for (int ki = 0; ki < ib; ki++)
-                            for (int xi = 0; xi < RC_WINOGRAD_POSITIONS; xi++) {
+                            for (int xi = 0; xi < POSITIONS; xi++) {
                                 const float *v_block = v + ((size_t)xi * ib + ki) * P * RC_LANES, *dm_block = dm + ((size_t)xi * ob + ko) * P * RC_LANES;
                                 float *into = part + ((size_t)ko * ib + ki) * pair_doubles + (size_t)xi * RC_WEIGHT_BLOCK;
                                 if (ig * GROUP + ki == ICB - 1 && CL < RC_LANES) rc_winograd_gradient_gemm(v_block, dm_block, count, into, CL);
@@ -793,7 +916,7 @@ RC_INLINE void rc_winograd_backward_weight(int n, const float *gy, const float *
                             }
                     summed += count;
                     const int done = first + count >= last;
-                    if (summed + P > RC_WINOGRAD_GRADIENT_FLOAT_TILES || done) {
+                    if (summed + P > float_tiles || done) {
                         /* Into the slice's totals; the first time, the totals are set. */
                         for (int ko = 0; ko < ob; ko++)
                             for (int ki = 0; ki < ib; ki++) {
@@ -814,7 +937,7 @@ RC_INLINE void rc_winograd_backward_weight(int n, const float *gy, const float *
                     for (int ko = 0; ko < ob; ko++)
                         for (int ki = 0; ki < ib; ki++) {
                             const int ocb = og * GROUP + ko, icb = ig * GROUP + ki;
-                            rc_winograd_gradient_store(gw, scratch + ((size_t)ocb * ICB + icb) * pair_doubles, O, I, ocb, icb);
+                            rc_winograd_gradient_store(gw, scratch + ((size_t)ocb * ICB + icb) * pair_doubles, O, I, ocb, icb, M);
                         }
             }
     free(part);
@@ -825,7 +948,7 @@ RC_INLINE void rc_winograd_backward_weight(int n, const float *gy, const float *
             double *total = scratch + ((size_t)ocb * ICB + icb) * pair_doubles; /* slice 0's, then the sum */
             for (int s = 1; s < slices; s++)
                 for (size_t i = 0; i < pair_doubles; i++) total[i] += total[s * slice + i];
-            rc_winograd_gradient_store(gw, total, O, I, ocb, icb);
+            rc_winograd_gradient_store(gw, total, O, I, ocb, icb, M);
         }
 }
 
@@ -848,19 +971,19 @@ __attribute__((noinline)) static void conv2d_bias_relu_c3x12x12_o8x12x12_k3s1p1(
 #pragma omp barrier
 }
 
-/* conv2d_bias_relu_c8x12x12_o8x12x12_k3s1p1_winograd: Nx8x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 as Winograd F(2x2, 3x3); GEMM tile 2 blocks x 6 tiles */
-__attribute__((noinline)) static void conv2d_bias_relu_c8x12x12_o8x12x12_k3s1p1_winograd(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
+/* conv2d_bias_relu_c8x12x12_o8x12x12_k3s1p1_winograd4: Nx8x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 as Winograd F(4x4, 3x3); GEMM tile 2 blocks x 6 tiles */
+__attribute__((noinline)) static void conv2d_bias_relu_c8x12x12_o8x12x12_k3s1p1_winograd4(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 1, OCB = 1, H = 12, W = 12, OB = 2, TP = 6, SCRATCH = 131072, BIAS = 1, RES = 0, RELU = 1 };
-    rc_winograd(n, in, w, bias, res, out, ICB, OCB, H, W, OB, TP, SCRATCH, BIAS, RES, RELU);
+    enum { ICB = 1, OCB = 1, H = 12, W = 12, M = 4, OB = 2, TP = 6, SCRATCH = 131072, BIAS = 1, RES = 0, RELU = 1 };
+    rc_winograd(n, in, w, bias, res, out, ICB, OCB, H, W, M, OB, TP, SCRATCH, BIAS, RES, RELU);
 #pragma omp barrier
 }
 
-/* conv2d_bias_add_relu_c8x12x12_o8x12x12_k3s1p1_winograd: Nx8x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 as Winograd F(2x2, 3x3); GEMM tile 2 blocks x 6 tiles */
-__attribute__((noinline)) static void conv2d_bias_add_relu_c8x12x12_o8x12x12_k3s1p1_winograd(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
+/* conv2d_bias_add_relu_c8x12x12_o8x12x12_k3s1p1_winograd4: Nx8x12x12 f32 -> Nx8x12x12 f32, 3x3 stride 1 as Winograd F(4x4, 3x3); GEMM tile 2 blocks x 6 tiles */
+__attribute__((noinline)) static void conv2d_bias_add_relu_c8x12x12_o8x12x12_k3s1p1_winograd4(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 1, OCB = 1, H = 12, W = 12, OB = 2, TP = 6, SCRATCH = 131072, BIAS = 1, RES = 1, RELU = 1 };
-    rc_winograd(n, in, w, bias, res, out, ICB, OCB, H, W, OB, TP, SCRATCH, BIAS, RES, RELU);
+    enum { ICB = 1, OCB = 1, H = 12, W = 12, M = 4, OB = 2, TP = 6, SCRATCH = 131072, BIAS = 1, RES = 1, RELU = 1 };
+    rc_winograd(n, in, w, bias, res, out, ICB, OCB, H, W, M, OB, TP, SCRATCH, BIAS, RES, RELU);
 #pragma omp barrier
 }
 
@@ -879,19 +1002,19 @@ __attribute__((noinline)) static void shortcut_pad_c8x12x12_o16x6x6_s2(int n, co
 #pragma omp barrier
 }
 
-/* conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1_winograd: Nx16x6x6 f32 -> Nx16x6x6 f32, 3x3 stride 1 as Winograd F(2x2, 3x3); GEMM tile 2 blocks x 6 tiles */
-__attribute__((noinline)) static void conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1_winograd(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
+/* conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1_winograd4: Nx16x6x6 f32 -> Nx16x6x6 f32, 3x3 stride 1 as Winograd F(4x4, 3x3); GEMM tile 2 blocks x 6 tiles */
+__attribute__((noinline)) static void conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1_winograd4(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 2, OCB = 2, H = 6, W = 6, OB = 2, TP = 6, SCRATCH = 131072, BIAS = 1, RES = 1, RELU = 1 };
-    rc_winograd(n, in, w, bias, res, out, ICB, OCB, H, W, OB, TP, SCRATCH, BIAS, RES, RELU);
+    enum { ICB = 2, OCB = 2, H = 6, W = 6, M = 4, OB = 2, TP = 6, SCRATCH = 131072, BIAS = 1, RES = 1, RELU = 1 };
+    rc_winograd(n, in, w, bias, res, out, ICB, OCB, H, W, M, OB, TP, SCRATCH, BIAS, RES, RELU);
 #pragma omp barrier
 }
 
-/* conv2d_bias_relu_c16x6x6_o16x6x6_k3s1p1_winograd: Nx16x6x6 f32 -> Nx16x6x6 f32, 3x3 stride 1 as Winograd F(2x2, 3x3); GEMM tile 2 blocks x 6 tiles */
-__attribute__((noinline)) static void conv2d_bias_relu_c16x6x6_o16x6x6_k3s1p1_winograd(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
+/* conv2d_bias_relu_c16x6x6_o16x6x6_k3s1p1_winograd4: Nx16x6x6 f32 -> Nx16x6x6 f32, 3x3 stride 1 as Winograd F(4x4, 3x3); GEMM tile 2 blocks x 6 tiles */
+__attribute__((noinline)) static void conv2d_bias_relu_c16x6x6_o16x6x6_k3s1p1_winograd4(int n, const float *in, const float *w, const float *bias, const float *res, float *out)
 {
-    enum { ICB = 2, OCB = 2, H = 6, W = 6, OB = 2, TP = 6, SCRATCH = 131072, BIAS = 1, RES = 0, RELU = 1 };
-    rc_winograd(n, in, w, bias, res, out, ICB, OCB, H, W, OB, TP, SCRATCH, BIAS, RES, RELU);
+    enum { ICB = 2, OCB = 2, H = 6, W = 6, M = 4, OB = 2, TP = 6, SCRATCH = 131072, BIAS = 1, RES = 0, RELU = 1 };
+    rc_winograd(n, in, w, bias, res, out, ICB, OCB, H, W, M, OB, TP, SCRATCH, BIAS, RES, RELU);
 #pragma omp barrier
 }
 
@@ -959,20 +1082,20 @@ __attribute__((noinline)) static void rc_pack_part0(const float *raw, float *pac
     rc_fold_bn_bias(scratch + 9504, raw + 9720, raw + 9752, raw + 9768, raw + 9736, 16, 1e-05f);
     rc_pack_conv_weight(packed + 0, scratch + 0, 8, 3, 3, 0); /* conv1.weight+bn1 */
     rc_pack_vector(packed + 576, scratch + 216, 8); /* bn1.folded_bias */
-    rc_pack_winograd_weight(packed + 592, scratch + 224, 8, 8, 0); /* layer1.0.conv1.weight+layer1.0.bn1 */
-    rc_pack_vector(packed + 1616, scratch + 800, 8); /* layer1.0.bn1.folded_bias */
-    rc_pack_winograd_weight(packed + 1632, scratch + 808, 8, 8, 0); /* layer1.0.conv2.weight+layer1.0.bn2 */
-    rc_pack_vector(packed + 2656, scratch + 1384, 8); /* layer1.0.bn2.folded_bias */
-    rc_pack_conv_weight(packed + 2672, scratch + 1392, 16, 8, 3, 0); /* layer2.0.conv1.weight+layer2.0.bn1 */
-    rc_pack_vector(packed + 3824, scratch + 2544, 16); /* layer2.0.bn1.folded_bias */
-    rc_pack_winograd_weight(packed + 3840, scratch + 2560, 16, 16, 0); /* layer2.0.conv2.weight+layer2.0.bn2 */
-    rc_pack_vector(packed + 7936, scratch + 4864, 16); /* layer2.0.bn2.folded_bias */
-    rc_pack_winograd_weight(packed + 7952, scratch + 4880, 16, 16, 0); /* layer2.1.conv1.weight+layer2.1.bn1 */
-    rc_pack_vector(packed + 12048, scratch + 7184, 16); /* layer2.1.bn1.folded_bias */
-    rc_pack_winograd_weight(packed + 12064, scratch + 7200, 16, 16, 0); /* layer2.1.conv2.weight+layer2.1.bn2 */
-    rc_pack_vector(packed + 16160, scratch + 9504, 16); /* layer2.1.bn2.folded_bias */
-    rc_pack_dense(packed + 16176, raw + 9784, 80L); /* fc.weight */
-    rc_pack_vector(packed + 16256, raw + 9864, 5); /* fc.bias */
+    rc_pack_winograd_weight(packed + 592, scratch + 224, 8, 8, 0, 4); /* layer1.0.conv1.weight+layer1.0.bn1 */
+    rc_pack_vector(packed + 2896, scratch + 800, 8); /* layer1.0.bn1.folded_bias */
+    rc_pack_winograd_weight(packed + 2912, scratch + 808, 8, 8, 0, 4); /* layer1.0.conv2.weight+layer1.0.bn2 */
+    rc_pack_vector(packed + 5216, scratch + 1384, 8); /* layer1.0.bn2.folded_bias */
+    rc_pack_conv_weight(packed + 5232, scratch + 1392, 16, 8, 3, 0); /* layer2.0.conv1.weight+layer2.0.bn1 */
+    rc_pack_vector(packed + 6384, scratch + 2544, 16); /* layer2.0.bn1.folded_bias */
+    rc_pack_winograd_weight(packed + 6400, scratch + 2560, 16, 16, 0, 4); /* layer2.0.conv2.weight+layer2.0.bn2 */
+    rc_pack_vector(packed + 15616, scratch + 4864, 16); /* layer2.0.bn2.folded_bias */
+    rc_pack_winograd_weight(packed + 15632, scratch + 4880, 16, 16, 0, 4); /* layer2.1.conv1.weight+layer2.1.bn1 */
+    rc_pack_vector(packed + 24848, scratch + 7184, 16); /* layer2.1.bn1.folded_bias */
+    rc_pack_winograd_weight(packed + 24864, scratch + 7200, 16, 16, 0, 4); /* layer2.1.conv2.weight+layer2.1.bn2 */
+    rc_pack_vector(packed + 34080, scratch + 9504, 16); /* layer2.1.bn2.folded_bias */
+    rc_pack_dense(packed + 34096, raw + 9784, 80L); /* fc.weight */
+    rc_pack_vector(packed + 34176, raw + 9864, 5); /* fc.bias */
 }
 
 int rc_pack(const float *raw, float *packed)
@@ -1023,23 +1146,23 @@ __attribute__((noinline)) static void rc_forward_part0(rc_model *m, int n, const
     /* %8 = conv2d_bias_relu(%0, %4, %7) "conv1": Nx3x12x12 f32 -> Nx8x12x12 f32 */
     conv2d_bias_relu_c3x12x12_o8x12x12_k3s1p1(n, BUF(0), P(0), P(576), 0, BUF(4608));
     /* %16 = conv2d_bias_relu(%8, %12, %15) "layer1.0.conv1": Nx8x12x12 f32 -> Nx8x12x12 f32 */
-    conv2d_bias_relu_c8x12x12_o8x12x12_k3s1p1_winograd(n, BUF(4608), P(592), P(1616), 0, BUF(0));
+    conv2d_bias_relu_c8x12x12_o8x12x12_k3s1p1_winograd4(n, BUF(4608), P(592), P(2896), 0, BUF(0));
     /* %24 = conv2d_bias_add_relu(%16, %20, %23, %8) "layer1.0.conv2": Nx8x12x12 f32 -> Nx8x12x12 f32 */
-    conv2d_bias_add_relu_c8x12x12_o8x12x12_k3s1p1_winograd(n, BUF(0), P(1632), P(2656), BUF(4608), BUF(4608));
+    conv2d_bias_add_relu_c8x12x12_o8x12x12_k3s1p1_winograd4(n, BUF(0), P(2912), P(5216), BUF(4608), BUF(4608));
     /* %32 = conv2d_bias_relu(%24, %28, %31) "layer2.0.conv1": Nx8x12x12 f32 -> Nx16x6x6 f32 */
-    conv2d_bias_relu_c8x12x12_o16x6x6_k3s2p1(n, BUF(4608), P(2672), P(3824), 0, BUF(0));
+    conv2d_bias_relu_c8x12x12_o16x6x6_k3s2p1(n, BUF(4608), P(5232), P(6384), 0, BUF(0));
     /* %40 = shortcut_pad(%24) "layer2.0.shortcut": Nx8x12x12 f32 -> Nx16x6x6 f32 */
     shortcut_pad_c8x12x12_o16x6x6_s2(n, BUF(4608), BUF(2304));
     /* %41 = conv2d_bias_add_relu(%32, %36, %39, %40) "layer2.0.conv2": Nx16x6x6 f32 -> Nx16x6x6 f32 */
-    conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1_winograd(n, BUF(0), P(3840), P(7936), BUF(2304), BUF(2304));
+    conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1_winograd4(n, BUF(0), P(6400), P(15616), BUF(2304), BUF(2304));
     /* %49 = conv2d_bias_relu(%41, %45, %48) "layer2.1.conv1": Nx16x6x6 f32 -> Nx16x6x6 f32 */
-    conv2d_bias_relu_c16x6x6_o16x6x6_k3s1p1_winograd(n, BUF(2304), P(7952), P(12048), 0, BUF(0));
+    conv2d_bias_relu_c16x6x6_o16x6x6_k3s1p1_winograd4(n, BUF(2304), P(15632), P(24848), 0, BUF(0));
     /* %57 = conv2d_bias_add_relu(%49, %53, %56, %41) "layer2.1.conv2": Nx16x6x6 f32 -> Nx16x6x6 f32 */
-    conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1_winograd(n, BUF(0), P(12064), P(16160), BUF(2304), BUF(2304));
+    conv2d_bias_add_relu_c16x6x6_o16x6x6_k3s1p1_winograd4(n, BUF(0), P(24864), P(34080), BUF(2304), BUF(2304));
     /* %58 = global_avg_pool(%57) "avgpool": Nx16x6x6 f32 -> Nx16 f32 */
     global_avg_pool_c16x6x6(n, BUF(2304), BUF(0));
     /* %61 = linear(%58, %59, %60) "fc": Nx16 f32 -> Nx5 f32 */
-    linear_f16_o5(n, BUF(0), P(16176), P(16256), BUF(64));
+    linear_f16_o5(n, BUF(0), P(34096), P(34176), BUF(64));
 }
 
 int rc_forward(rc_model *m, int n, const float *input, float *output)
