@@ -157,7 +157,10 @@ PERTURBATIONS = 4
 # of products, whose order depends on the kernels (a 16-lane block sums 16 input channels per tap
 # where an 8-lane one sums 8), not the 6e-8 of a single rounding; Winograd F(2x2, 3x3), which adds
 # and subtracts whole tiles before and after its products, is off by up to 2e-6 of the output's
-# magnitude (Tests/KernelTests/winograd_test.c), about ten times a direct convolution.
+# magnitude (Tests/KernelTests/winograd_test.c), about ten times a direct convolution. That is what
+# a training step's forward runs (KernelEmitter.winogradTile); its stride-1 input gradients run
+# F(4x4, 3x3), off by up to 4e-5, but they are linear and decide no ReLU branch, so they are not
+# modelled here: their error reaches the gradients at its own size.
 PERTURBATION = 2e-6
 # Four random changes underestimate the largest one float32 can make: the bound is twice theirs.
 SENSITIVITY_MARGIN = 2

@@ -100,10 +100,11 @@ enum KernelEmitter {
         return (first, middle, last, middleCount > 0 && (first < left || outputWidth - last > right))
     }
 
-    /// Whether `conv`, on `inputChannels` channels, runs as Winograd F(2×2, 3×3): every 3×3
-    /// stride-1 padding-1 convolution whose input fills at least half a channel block, where it
-    /// measured 1.3–1.9× faster than the direct kernel on Zen 4 from 7×7 maps of 512 channels to
-    /// 32×32 maps of 16 (2.25× fewer multiply-adds, plus transforms). Its GEMMs sum over whole
+    /// Whether `conv`, on `inputChannels` channels, runs as Winograd (F(m×m, 3×3), the tile from
+    /// `winogradTile`): every 3×3 stride-1 padding-1 convolution whose input fills at least half a
+    /// channel block, where F(2×2, 3×3) alone measured 1.3–1.9× faster than the direct kernel on
+    /// Zen 4 from 7×7 maps of 512 channels to 32×32 maps of 16 (2.25× fewer multiply-adds, plus
+    /// transforms). Its GEMMs sum over whole
     /// blocks, so a 3-channel stem at 16 lanes would do 16 channels' work: there the direct
     /// kernel, which sums only the real channels, ran 0.65–0.9 ms against Winograd's 2.4–3.0 ms
     /// (batch 128, 32×32).

@@ -169,7 +169,7 @@ RC_INLINE void rc_winograd_output_tile(const float *m, const float *bias, const 
 
 /* A stride-1, padding-1 3x3 convolution of n images (H x W, the same in and out) as F(MxM, 3x3),
  * called by every thread of a parallel region the generated kernel opens. The MxM tiles of all
- * images form one list, cut into chunks of P tiles (a multiple of TP; V and M of a chunk fit in
+ * images form one list, cut into chunks of P tiles (a multiple of TP; V and Z of a chunk fit in
  * SCRATCH floats, half the target's L2, and there are at least two chunks per thread where the
  * tiles allow). A thread takes a chunk and does all of it in its own scratch: input transform,
  * the T*T GEMMs with OB x TP register tiles (rc_conv1x1_tile over the chunk's tiles as pixels),

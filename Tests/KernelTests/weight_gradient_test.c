@@ -92,7 +92,8 @@ static int run_case(gradient_case t)
             independent &= same_bits(two, gw, w_n);
         }
     }
-    /* Winograd's transforms add and halve: its rounding is a few times the direct sum's. */
+    /* Winograd's transforms add and scale (by 1/2 for M = 2, by up to 8 and 1/24 for M = 4): its
+     * rounding is a few times the direct sum's. */
     const int ok = direct <= 1e-6 && (!winograd || (fast[2] <= 4e-6 && fast[4] <= 4e-6)) && independent;
     printf("%s weight gradient n=%d %dx%dx%d -> %dx%dx%d k%d s%d p%d: worst error %.2g of the terms' magnitude", ok ? "ok  " : "FAIL", t.n, t.ic,
            t.ih, t.iw, t.oc, oh, ow, t.k, t.s, t.p, direct);

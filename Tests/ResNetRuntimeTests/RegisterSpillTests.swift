@@ -9,8 +9,9 @@ import TestSupport
 /// machine's target, with the flags resnetc uses, no packed-float FMA of a generated model reads an
 /// operand from the stack. A tile too large for the register file (or a loop GCC unrolls into
 /// spills) shows up here as `vfmadd…ps (%rsp)` in the assembly, long before a benchmark notices.
-/// Scalar double FMAs (`…sd`) are the one-time weight transforms at load time, whose constant
-/// tables GCC may keep on the stack; they are not kernels and are not checked.
+/// Scalar double FMAs (`…sd`) are one-time weight transforms at load time, whose constant
+/// tables GCC may keep on the stack; they are not kernels and are not checked. The Winograd
+/// weight packing, float vectors since it runs every training step, is checked like a kernel.
 @Suite struct RegisterSpillTests {
     @Test(arguments: ["specs/cifar-resnet20.yaml", "specs/resnet50.yaml"])
     func noFMAReadsASpilledAccumulator(_ spec: String) throws {
