@@ -22,9 +22,9 @@ public struct CodegenError: Error, CustomStringConvertible {
 enum KernelEmitter {
     /// The kernel that computes `id` per batch, or nil for leaves and parameter-only nodes;
     /// `winograd` lets stride-1 3×3 convolutions run as Winograd F(m×m, 3×3) with the tile
-    /// `winogradTile` picks (their weights must then be packed by `rc_pack_winograd_weight` with
-    /// it); `training` says the kernel is a training step's forward.
-    static func kernel(for id: NodeID, in graph: Graph, target: Target, winograd: Bool = false, training: Bool = false) throws(CodegenError) -> Kernel? {
+    /// `winogradTile` picks for that use (their weights must then be packed by
+    /// `rc_pack_winograd_weight` with it).
+    static func kernel(for id: NodeID, in graph: Graph, target: Target, winograd: WinogradUse? = nil) throws(CodegenError) -> Kernel? {
         let node = graph[id]
         guard node.type.batched else { return nil }
         func dims(_ operand: Int) -> [Int] { graph[node.inputs[operand]].type.dims }
@@ -41,7 +41,7 @@ enum KernelEmitter {
             return nil
         case .conv2d(let conv):
             return convolution(conv, input: dims(0), output: out, comment: shapeComment, target: target,
-                               winogradTile: winograd ? winogradTile(conv, input: dims(0), target: target, use: training ? .trainingForward : .inference) : nil)
+                               winogradTile: winograd.flatMap { winogradTile(conv, input: dims(0), target: target, use: $0) })
         case .shortcutPad(let stride, _):
             let i = dims(0)
             return wrapper(name: "shortcut_pad_c\(i[0])x\(i[1])x\(i[2])_o\(out[0])x\(out[1])x\(out[2])_s\(stride)",

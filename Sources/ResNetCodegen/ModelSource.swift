@@ -120,7 +120,7 @@ public enum CodeGenerator {
         var forward: [String] = []
         func buffer(_ id: NodeID) -> String { "BUF(\(plan.buffers[id]!.offset))" }
         for id in graph.ids {
-            guard let kernel = try KernelEmitter.kernel(for: id, in: graph, target: target, winograd: true) else { continue }
+            guard let kernel = try KernelEmitter.kernel(for: id, in: graph, target: target, winograd: .inference) else { continue }
             if kernelUses[kernel.name] == nil { kernels.append(kernel) }
             kernelUses[kernel.name, default: 0] += 1
             let node = graph[id]

@@ -141,7 +141,7 @@ public enum TrainingCodeGenerator {
             case .parameter, .labels:
                 continue
             case .input, .shortcutPad, .maxPool, .globalAveragePool, .relu, .add, .linear, .conv2d:
-                guard node.type.batched, let kernel = try KernelEmitter.kernel(for: id, in: graph, target: target, winograd: true, training: true) else {
+                guard node.type.batched, let kernel = try KernelEmitter.kernel(for: id, in: graph, target: target, winograd: .trainingForward) else {
                     throw CodegenError(message: "\(node.name): \(node.op.mnemonic) on unbatched values is not supported in training")
                 }
                 if kernelNames.insert(kernel.name).inserted { kernels.append(kernel) }
