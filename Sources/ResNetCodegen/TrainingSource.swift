@@ -325,7 +325,8 @@ public enum TrainingCodeGenerator {
                 t->params = calloc(RC_PARAM_FLOATS, sizeof(float));
                 t->grads = calloc(RC_PARAM_FLOATS, sizeof(float));
                 t->momentum = calloc(RC_PARAM_FLOATS, sizeof(float));
-                t->packed = calloc(\(max(16, packedFloats)), sizeof(float));
+                t->packed = aligned_alloc(64, \(max(16, packedFloats)) * sizeof(float)); /* aligned for rc_stream_floats */
+                if (t->packed) memset(t->packed, 0, \(max(16, packedFloats)) * sizeof(float));
                 t->stats = calloc(\(max(1, statsFloats)), sizeof(float));
                 const size_t scratch_sizes[] = {\((["1"] + scratchSizes.sorted()).joined(separator: ", "))};
                 size_t scratch = 0;

@@ -39,6 +39,40 @@ typedef double vecd __attribute__((vector_size(RC_LANES * sizeof(double))));
 
 #define RC_INLINE static inline __attribute__((always_inline))
 
+#if defined(__AVX512F__) || defined(__AVX__) || defined(__SSE__)
+#include <immintrin.h>
+#endif
+/* dst[0 .. floats) = src[...], for output that is not read again soon (a packed weight written
+ * once per step, far larger than the caches): with non-temporal stores where the target has them
+ * and dst is 64-byte aligned, so the lines go to memory without first being read from it.
+ * floats is a multiple of 16. Call rc_stream_fence() before other threads read dst. */
+RC_INLINE void rc_stream_floats(float *dst, const float *src, const size_t floats)
+{
+#if defined(__AVX512F__) || defined(__AVX__) || defined(__SSE__)
+    if ((uintptr_t)dst % 64 == 0) {
+        for (size_t i = 0; i < floats; i += 16) {
+#if defined(__AVX512F__)
+            _mm512_stream_ps(dst + i, _mm512_loadu_ps(src + i));
+#elif defined(__AVX__)
+            _mm256_stream_ps(dst + i, _mm256_loadu_ps(src + i)), _mm256_stream_ps(dst + i + 8, _mm256_loadu_ps(src + i + 8));
+#else
+            for (int q = 0; q < 16; q += 4) _mm_stream_ps(dst + i + q, _mm_loadu_ps(src + i + q));
+#endif
+        }
+        return;
+    }
+#endif
+    memcpy(dst, src, floats * sizeof(float));
+}
+
+/* Orders this thread's non-temporal stores before its later stores (and so before a barrier). */
+RC_INLINE void rc_stream_fence(void)
+{
+#if defined(__AVX512F__) || defined(__AVX__) || defined(__SSE__)
+    _mm_sfence();
+#endif
+}
+
 RC_INLINE vecf vec_load(const float *p) { vecf v; memcpy(&v, p, sizeof v); return v; }
 RC_INLINE void vec_store(float *p, vecf v) { memcpy(p, &v, sizeof v); }
 RC_INLINE vecf vec_zero(void) { vecf z = {0}; return z; }

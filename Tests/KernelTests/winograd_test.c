@@ -14,11 +14,13 @@
 static int run_tile(conv_case t, int ob, int tp, int M)
 {
     conv_data d = conv_data_make(t);
-    float *u = calloc((size_t)RC_WINOGRAD_POSITIONS(M) * d.ocb * d.icb * RC_WEIGHT_BLOCK, sizeof(float));
+    /* u 16 bytes past a 64-byte boundary, u_flipped on one: the packing's plain and non-temporal copies must agree. */
+    float *u_memory = calloc((size_t)RC_WINOGRAD_POSITIONS(M) * d.ocb * d.icb * RC_WEIGHT_BLOCK + 32, sizeof(float));
+    float *u = u_memory + (16 - (uintptr_t)u_memory % 64 / 4) % 16 + 4;
     rc_pack_winograd_weight(u, d.w, t.oc, t.ic, 0, M);
     /* The I x O weight whose input gradient is this convolution: w'[i][o] = w[o][i] turned by 180 degrees. */
     const size_t matrices = (size_t)RC_WINOGRAD_POSITIONS(M) * d.ocb * d.icb * RC_WEIGHT_BLOCK;
-    float *swapped = malloc((size_t)t.oc * t.ic * 9 * sizeof(float)), *u_flipped = malloc(matrices * sizeof(float));
+    float *swapped = malloc((size_t)t.oc * t.ic * 9 * sizeof(float)), *u_flipped = aligned_alloc(64, matrices * sizeof(float));
     for (int o = 0; o < t.oc; o++)
         for (int i = 0; i < t.ic; i++)
             for (int k = 0; k < 9; k++) swapped[((size_t)i * t.oc + o) * 9 + 8 - k] = d.w[((size_t)o * t.ic + i) * 9 + k];
@@ -33,7 +35,7 @@ static int run_tile(conv_case t, int ob, int tp, int M)
     const int ok = worst <= (M == 2 ? 1e-5 : 1e-4) && same_packing;
     printf("%s winograd F(%dx%d) n=%d %dx%dx%d -> %d channels, tile %d blocks x %d pixels: worst relative error %.2g%s\n", ok ? "ok  " : "FAIL",
            M, M, t.n, t.ic, t.ih, t.iw, t.oc, ob, tp, worst, same_packing ? "" : "; the flipped packing differs");
-    free(u);
+    free(u_memory);
     conv_data_free(&d);
     return ok;
 }

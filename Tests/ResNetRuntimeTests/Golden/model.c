@@ -46,6 +46,40 @@ typedef double vecd __attribute__((vector_size(RC_LANES * sizeof(double))));
 
 #define RC_INLINE static inline __attribute__((always_inline))
 
+#if defined(__AVX512F__) || defined(__AVX__) || defined(__SSE__)
+#include <immintrin.h>
+#endif
+/* dst[0 .. floats) = src[...], for output that is not read again soon (a packed weight written
+ * once per step, far larger than the caches): with non-temporal stores where the target has them
+ * and dst is 64-byte aligned, so the lines go to memory without first being read from it.
+ * floats is a multiple of 16. Call rc_stream_fence() before other threads read dst. */
+RC_INLINE void rc_stream_floats(float *dst, const float *src, const size_t floats)
+{
+#if defined(__AVX512F__) || defined(__AVX__) || defined(__SSE__)
+    if ((uintptr_t)dst % 64 == 0) {
+        for (size_t i = 0; i < floats; i += 16) {
+#if defined(__AVX512F__)
+            _mm512_stream_ps(dst + i, _mm512_loadu_ps(src + i));
+#elif defined(__AVX__)
+            _mm256_stream_ps(dst + i, _mm256_loadu_ps(src + i)), _mm256_stream_ps(dst + i + 8, _mm256_loadu_ps(src + i + 8));
+#else
+            for (int q = 0; q < 16; q += 4) _mm_stream_ps(dst + i + q, _mm_loadu_ps(src + i + q));
+#endif
+        }
+        return;
+    }
+#endif
+    memcpy(dst, src, floats * sizeof(float));
+}
+
+/* Orders this thread's non-temporal stores before its later stores (and so before a barrier). */
+RC_INLINE void rc_stream_fence(void)
+{
+#if defined(__AVX512F__) || defined(__AVX__) || defined(__SSE__)
+    _mm_sfence();
+#endif
+}
+
 RC_INLINE vecf vec_load(const float *p) { vecf v; memcpy(&v, p, sizeof v); return v; }
 RC_INLINE void vec_store(float *p, vecf v) { memcpy(p, &v, sizeof v); }
 RC_INLINE vecf vec_zero(void) { vecf z = {0}; return z; }
@@ -693,7 +727,8 @@ RC_INLINE void rc_winograd(int n, const float *in, const float *u, const float *
  * block, input block) pair at a time: its T*T blocks are built in a local buffer and then
  * copied out whole, because the matrices lie a multiple of 4 KiB apart and writing all T*T of
  * them row by row thrashed the L1's sets (512 x 512 at M = 4 on Ice Lake, 2 threads: 13 ms
- * before, 3.4 ms now). With `flipped`, src is the I x O x 3 x 3 weight
+ * before, 3.4 ms now), and with non-temporal stores: training packs far more than the caches
+ * hold, and the lines then go to memory without being read first (1.6-1.9x on Zen 4). With `flipped`, src is the I x O x 3 x 3 weight
  * of a convolution whose input gradient this one computes: inputs and outputs swapped and each
  * kernel turned by 180 degrees. Training repacks every step, so this runs once per step per
  * layer. The block pairs are shared out among the threads of an enclosing parallel region;
@@ -732,9 +767,9 @@ __attribute__((noinline, unused)) static void rc_pack_winograd_weight(float *dst
                     for (int c = 0; c < T; c++) vec_store(block[r * T + c][il], u[c]);
                 }
             }
-            for (int xi = 0; xi < POSITIONS; xi++)
-                memcpy(dst + xi * matrix + ((size_t)ocb * ICB + icb) * RC_WEIGHT_BLOCK, block[xi], RC_WEIGHT_BLOCK * sizeof(float));
+            for (int xi = 0; xi < POSITIONS; xi++) rc_stream_floats(dst + xi * matrix + ((size_t)ocb * ICB + icb) * RC_WEIGHT_BLOCK, block[xi][0], RC_WEIGHT_BLOCK);
         }
+    rc_stream_fence();
 }
 
 /* Output pixels whose tiles a weight-gradient task sums in float at most before adding into its
@@ -776,19 +811,24 @@ RC_INLINE void rc_winograd_output_adjoint(const int M, const vecf *y, vecf *out,
     }
 }
 
-/* out = G^T u for T = M + 2 values (u[i * stride], double) into the 3 values out[i * stride],
+/* Half a vector's lanes as doubles (one register on every target), and as floats. */
+typedef double vecdh __attribute__((vector_size(RC_LANES / 2 * sizeof(double))));
+typedef float vecfh __attribute__((vector_size(RC_LANES / 2 * sizeof(float))));
+
+/* out = G^T u for T = M + 2 vectors of doubles (u[i * stride]) into the 3 vectors out[i * stride],
  * G rc_winograd_weight_transform's. */
-RC_INLINE void rc_winograd_weight_adjoint(const int M, const double *u, double *out, const int stride)
+RC_INLINE void rc_winograd_weight_adjoint(const int M, const vecdh *u, vecdh *out, const int stride)
 {
     if (M == 2) {
-        const double u0 = u[0], u1 = u[stride], u2 = u[2 * stride], u3 = u[3 * stride];
+        const vecdh u0 = u[0], u1 = u[stride], u2 = u[2 * stride], u3 = u[3 * stride];
         out[0] = u0 + 0.5 * (u1 + u2), out[stride] = 0.5 * (u1 - u2), out[2 * stride] = 0.5 * (u1 + u2) + u3;
     } else {
-        const double u0 = u[0], u1 = u[stride], u2 = u[2 * stride], u3 = u[3 * stride], u4 = u[4 * stride], u5 = u[5 * stride];
-        const double sum = u1 + u2, difference = u1 - u2, sum4 = u3 + u4, difference4 = u3 - u4;
-        out[0] = 0.25 * u0 - sum / 6.0 + sum4 / 24.0;
-        out[stride] = -difference / 6.0 + difference4 / 12.0;
-        out[2 * stride] = (sum4 - sum) / 6.0 + u5;
+        const vecdh u0 = u[0], u1 = u[stride], u2 = u[2 * stride], u3 = u[3 * stride], u4 = u[4 * stride], u5 = u[5 * stride];
+        const vecdh sum = u1 + u2, difference = u1 - u2, sum4 = u3 + u4, difference4 = u3 - u4;
+        const double sixth = 1.0 / 6.0; /* multiplied, not divided: a vector division costs ten multiplications */
+        out[0] = 0.25 * u0 - sixth * sum + (0.25 * sixth) * sum4;
+        out[stride] = -sixth * difference + (0.5 * sixth) * difference4;
+        out[2 * stride] = sixth * (sum4 - sum) + u5;
     }
 }
 
@@ -828,22 +868,41 @@ RC_INLINE void rc_winograd_gradient_gemm(const float *v, const float *dm, const 
 }
 
 /* dg = G^T dU G of one (output block, input block) pair into PyTorch's O x I x 3 x 3 gw, from
- * dU [T*T][RC_LANES in][RC_LANES out]. */
-RC_INLINE void rc_winograd_gradient_store(float *gw, const double *du, const int O, const int I, const int ocb, const int icb, const int M)
+ * dU [T*T][RC_LANES in][RC_LANES out], in doubles (du) or, where one float run summed it all,
+ * floats (du_float; du is then NULL): for each input lane, in double vectors over half the
+ * output lanes at a time, then scattered to the outputs' rows. (One lane pair at a time in scalar doubles, this
+ * took two thirds of the 512-channel 4x4 weight gradient at batch 16.) */
+RC_INLINE void rc_winograd_gradient_store(float *gw, const double *du, const float *du_float, const int O, const int I, const int ocb, const int icb,
+                                          const int M)
 {
-    enum { MOST = 6 };
-    const int T = M + 2;
-    for (int il = 0; il < RC_LANES && icb * RC_LANES + il < I; il++)
-        for (int ol = 0; ol < RC_LANES && ocb * RC_LANES + ol < O; ol++) {
-            double u[MOST][MOST], t[3][MOST], g[3];
-            for (int xi = 0; xi < T * T; xi++) u[xi / T][xi % T] = du[(size_t)xi * RC_WEIGHT_BLOCK + il * RC_LANES + ol];
-            for (int c = 0; c < T; c++) rc_winograd_weight_adjoint(M, &u[0][c], &t[0][c], MOST); /* G^T dU: rows */
-            float *out = gw + ((size_t)(ocb * RC_LANES + ol) * I + icb * RC_LANES + il) * 9;
-            for (int r = 0; r < 3; r++) { /* (G^T dU) G: columns */
-                rc_winograd_weight_adjoint(M, t[r], g, 1);
-                for (int c = 0; c < 3; c++) out[r * 3 + c] = (float)g[c];
+    enum { MOST = 6, HALF = RC_LANES / 2 };
+    const int T = M == 2 ? 4 : 6, outputs = O - ocb * RC_LANES < RC_LANES ? O - ocb * RC_LANES : RC_LANES;
+    for (int il = 0; il < RC_LANES && icb * RC_LANES + il < I; il++) {
+        float taps[9][RC_LANES] __attribute__((aligned(64)));
+        for (int h = 0; h < RC_LANES; h += HALF) { /* half the output lanes at a time: 3 T vectors and a column in registers */
+            vecdh u[MOST], t[3 * MOST], g[3]; /* t: 3 rows of MOST */
+            for (int c = 0; c < T; c++) { /* G^T dU, column by column */
+                for (int r = 0; r < T; r++) {
+                    const size_t at = (size_t)(r * T + c) * RC_WEIGHT_BLOCK + il * RC_LANES + h;
+                    vecfh f;
+                    if (du) memcpy(&u[r], du + at, sizeof u[r]);
+                    else memcpy(&f, du_float + at, sizeof f), u[r] = __builtin_convertvector(f, vecdh);
+                }
+                rc_winograd_weight_adjoint(M, u, g, 1);
+                for (int r = 0; r < 3; r++) t[r * MOST + c] = g[r];
+            }
+            for (int r = 0; r < 3; r++) { /* (G^T dU) G: rows */
+                rc_winograd_weight_adjoint(M, t + r * MOST, g, 1);
+                for (int c = 0; c < 3; c++) {
+                    const vecfh f = __builtin_convertvector(g[c], vecfh);
+                    memcpy(&taps[r * 3 + c][h], &f, sizeof f);
+                }
             }
         }
+        float *out = gw + ((size_t)ocb * RC_LANES * I + icb * RC_LANES + il) * 9;
+        for (int ol = 0; ol < outputs; ol++)
+            for (int k = 0; k < 9; k++) out[(size_t)ol * I * 9 + k] = taps[k][ol];
+    }
 }
 
 /* The weight gradient of a stride-1, padding-1 3x3 convolution of n images (H x W in and out) as
@@ -860,7 +919,9 @@ RC_INLINE void rc_winograd_gradient_store(float *gw, const double *du, const int
  * T*T GEMMs per block pair into the partial sums, added into the slice's double totals in
  * `scratch` (RC_WINOGRAD_GRADIENT_SCRATCH doubles, [slice][OCB][ICB][T*T][in lane][out lane])
  * before their float runs pass RC_WINOGRAD_GRADIENT_FLOAT_PIXELS output pixels. With one slice a
- * task then writes its pairs' gradients itself; with several the totals are summed over slices,
+ * task then writes its pairs' gradients itself, straight from its float sums where one run held
+ * all its tiles (small maps: the double totals would be 3.6 times the gradient's bytes, written
+ * and read back); with several the totals are summed over slices,
  * in order, into the first. Either way the result does not depend on the thread count. */
 RC_INLINE void rc_winograd_backward_weight(int n, const float *gy, const float *x, float *gw, double *scratch, const int O, const int I,
                                            const int CL, const int H, const int W, const int M, const long SCRATCH)
@@ -916,6 +977,7 @@ RC_INLINE void rc_winograd_backward_weight(int n, const float *gy, const float *
                             }
                     summed += count;
                     const int done = first + count >= last;
+                    if (done && !flushed && slices == 1) break; /* one float run summed it all: stored from part below */
                     if (summed + P > float_tiles || done) {
                         /* Into the slice's totals; the first time, the totals are set. */
                         for (int ko = 0; ko < ob; ko++)
@@ -937,7 +999,8 @@ RC_INLINE void rc_winograd_backward_weight(int n, const float *gy, const float *
                     for (int ko = 0; ko < ob; ko++)
                         for (int ki = 0; ki < ib; ki++) {
                             const int ocb = og * GROUP + ko, icb = ig * GROUP + ki;
-                            rc_winograd_gradient_store(gw, scratch + ((size_t)ocb * ICB + icb) * pair_doubles, O, I, ocb, icb, M);
+                            if (flushed) rc_winograd_gradient_store(gw, scratch + ((size_t)ocb * ICB + icb) * pair_doubles, 0, O, I, ocb, icb, M);
+                            else rc_winograd_gradient_store(gw, 0, part + ((size_t)ko * ib + ki) * pair_doubles, O, I, ocb, icb, M);
                         }
             }
     free(part);
@@ -948,7 +1011,7 @@ RC_INLINE void rc_winograd_backward_weight(int n, const float *gy, const float *
             double *total = scratch + ((size_t)ocb * ICB + icb) * pair_doubles; /* slice 0's, then the sum */
             for (int s = 1; s < slices; s++)
                 for (size_t i = 0; i < pair_doubles; i++) total[i] += total[s * slice + i];
-            rc_winograd_gradient_store(gw, total, O, I, ocb, icb, M);
+            rc_winograd_gradient_store(gw, total, 0, O, I, ocb, icb, M);
         }
 }
 
