@@ -190,16 +190,16 @@ enum KernelEmitter {
     /// targets with 32 vector registers. On Zen 4 at 16 lanes F(2×2) ran 1.1–1.6× the direct
     /// kernel from 16-channel 28×28 to 512-channel 4×4 maps; on a 1-channel stem it ran at a fifth
     /// of it (the transforms then outweigh the GEMMs), and at 8 lanes in 16 registers 0.8–1.35×
-    /// (the GEMM's 8 accumulators leave the FMA latency exposed). F(4×4) on layers of at most 32
-    /// channels: on Ice Lake, 2 threads, batch 128, it ran 1.2–1.6× F(2×2) on 16 channels at
-    /// 28×28 and 32×32 and 32 at 14×14, even with it on 64 at 7×7 and 8×8 and 64 at 28×28 (batch
-    /// 16), and 1.35–3× slower on 128 to 512 channels at batch 16, where a task's few tiles
-    /// cannot pay for transforming each of them once per channel group on 36 positions.
-    static func winogradWeightGradientTile(_ conv: Convolution, inputChannels: Int, outputChannels: Int, target: Target) -> Int? {
+    /// (the GEMM's 8 accumulators leave the FMA latency exposed). F(4×4) everywhere: with tasks of
+    /// 2 × 2 channel blocks (`RC_WINOGRAD_GRADIENT_GROUP`) it ran, on Zen 4, 2 threads, 1.1–1.55×
+    /// F(2×2) from 16 channels on 32×32 maps to 512 on 4×4 (batch 128 to 32×32, 16 from 28×28
+    /// down), even with it on 128 channels at 14×14. (With 4 × 4 blocks its 36 positions' float
+    /// sums filled the L2's share, and it ran 1.35–3× slower than F(2×2) from 64 channels up.)
+    static func winogradWeightGradientTile(_ conv: Convolution, inputChannels: Int, target: Target) -> Int? {
         guard usesWinograd(conv, inputChannels: inputChannels, target: target), target.vectorRegisters >= 32, inputChannels >= target.lanes else {
             return nil
         }
-        return max(inputChannels, outputChannels) <= 32 ? 4 : 2
+        return 4
     }
 
     /// The weight gradient of a convolution of `input` to `output` (C × H × W each), with its sizes
@@ -207,7 +207,7 @@ enum KernelEmitter {
     static func convolutionWeightGradient(_ conv: Convolution, input: [Int], output: [Int], target: Target) -> Kernel {
         let (k, s, p) = (conv.kernel, conv.stride, conv.padding)
         let lastBlockChannels = input[0] - (target.layout.blocks(input[0]) - 1) * target.lanes
-        let tile = winogradWeightGradientTile(conv, inputChannels: input[0], outputChannels: output[0], target: target)
+        let tile = winogradWeightGradientTile(conv, inputChannels: input[0], target: target)
         let sizes = tile.map { "\(output[0]), \(input[0]), \(lastBlockChannels), \(input[1]), \(input[2]), \($0), \(target.winogradScratchFloats)" }
             ?? "\(output[0]), \(input[0]), \(lastBlockChannels), \(input[1]), \(input[2]), \(output[1]), \(output[2]), \(k), \(s), \(p)"
         return wrapper(
@@ -222,8 +222,8 @@ enum KernelEmitter {
 
     /// The C expression for the doubles of scratch `convolutionWeightGradient`'s kernel needs.
     static func weightGradientScratch(_ conv: Convolution, input: [Int], output: [Int], target: Target) -> String {
-        winogradWeightGradientTile(conv, inputChannels: input[0], outputChannels: output[0], target: target)
-            .map { "RC_WINOGRAD_GRADIENT_SCRATCH(\(output[0]), \(input[0]), \($0))" }
+        winogradWeightGradientTile(conv, inputChannels: input[0], target: target)
+            .map { "RC_WINOGRAD_GRADIENT_SCRATCH(\(output[0]), \(input[0]), \($0), \(target.winogradScratchFloats))" }
             ?? "RC_WEIGHT_GRADIENT_SCRATCH(\(output[0]), \(input[0]), \(conv.kernel))"
     }
 

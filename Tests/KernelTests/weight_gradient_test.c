@@ -46,8 +46,11 @@ static int run_case(gradient_case t)
     double *want = calloc(w_n, sizeof(double)), *scale = calloc(w_n, sizeof(double));
     float *xb = calloc((size_t)t.n * icb * RC_LANES * t.ih * t.iw, 4), *gyb = calloc((size_t)t.n * ocb * RC_LANES * oh * ow, 4);
     const int winograd = t.k == 3 && t.s == 1 && t.p == 1;
-    const size_t direct_scratch = RC_WEIGHT_GRADIENT_SCRATCH(t.oc, t.ic, t.k), winograd_scratch = RC_WINOGRAD_GRADIENT_SCRATCH(t.oc, t.ic, 4);
-    double *scratch = malloc((winograd && winograd_scratch > direct_scratch ? winograd_scratch : direct_scratch) * sizeof(double));
+    const long own = t.scratch ? t.scratch : 131072;
+    size_t scratch_doubles = RC_WEIGHT_GRADIENT_SCRATCH(t.oc, t.ic, t.k);
+    for (int M = 2; winograd && M <= 4; M += 2)
+        if (RC_WINOGRAD_GRADIENT_SCRATCH(t.oc, t.ic, M, own) > scratch_doubles) scratch_doubles = RC_WINOGRAD_GRADIENT_SCRATCH(t.oc, t.ic, M, own);
+    double *scratch = malloc(scratch_doubles * sizeof(double));
     unsigned state = 11;
     for (size_t i = 0; i < in_n; i++) x[i] = random_value(&state);
     for (size_t i = 0; i < out_n; i++) gy[i] = random_value(&state);
@@ -68,7 +71,6 @@ static int run_case(gradient_case t)
                                 scale[at] += fabs(term);
                             }
                 }
-    const long own = t.scratch ? t.scratch : 131072;
     float *two = malloc(w_n * 4);
     int independent = 1;
 #pragma omp parallel num_threads(2)

@@ -778,23 +778,31 @@ __attribute__((noinline, unused)) static void rc_pack_winograd_weight(float *dst
  * digits); 256 tiles of F(2x2, 3x3), 64 of F(4x4, 3x3). */
 #define RC_WINOGRAD_GRADIENT_FLOAT_PIXELS 1024
 
-/* Channel blocks a Winograd weight-gradient task takes on each side: a transformed input tile
- * then feeds this many output blocks' GEMMs, and an output-gradient tile this many input blocks'. */
-#define RC_WINOGRAD_GRADIENT_GROUP 4
+/* Channel blocks a Winograd weight-gradient task takes on each side, at output tile M with a
+ * task's scratch of SCRATCH floats: a transformed input tile then feeds this many output blocks'
+ * GEMMs, and an output-gradient tile this many input blocks'. 4, or 2 where the float sums of
+ * 4 x 4 block pairs would fill more than half the scratch (F(4x4, 3x3) at 16 lanes: 590 KB of
+ * sums beside 512 KB of scratch left room for one tile per chunk, and its GEMMs then loaded and
+ * stored their accumulators for every tile: 64 channels on 28 x 28 took 4.3 ms, now 1.9-2.5 ms). */
+#define RC_WINOGRAD_GRADIENT_GROUP(M, SCRATCH) \
+    ((size_t)RC_WINOGRAD_POSITIONS(M) * 16 * RC_WEIGHT_BLOCK * 2 <= (size_t)(SCRATCH) ? 4 : 2)
 
 /* Slices the tiles of a Winograd weight gradient are cut into: tasks are (slice, output group,
  * input group), at least RC_WINOGRAD_GRADIENT_TASKS of them where there are so many tiles. Each
  * slice costs a set of double totals written and summed, so no more than that. The count depends
  * on the shapes only. */
 #define RC_WINOGRAD_GRADIENT_TASKS 4
-#define RC_WINOGRAD_GRADIENT_GROUPS(C) ((RC_BLOCKS(C) + RC_WINOGRAD_GRADIENT_GROUP - 1) / RC_WINOGRAD_GRADIENT_GROUP)
-#define RC_WINOGRAD_GRADIENT_SLICES(O, I) \
-    ((RC_WINOGRAD_GRADIENT_TASKS + RC_WINOGRAD_GRADIENT_GROUPS(O) * RC_WINOGRAD_GRADIENT_GROUPS(I) - 1) / (RC_WINOGRAD_GRADIENT_GROUPS(O) * RC_WINOGRAD_GRADIENT_GROUPS(I)))
+#define RC_WINOGRAD_GRADIENT_GROUPS(C, M, SCRATCH) \
+    ((RC_BLOCKS(C) + RC_WINOGRAD_GRADIENT_GROUP(M, SCRATCH) - 1) / RC_WINOGRAD_GRADIENT_GROUP(M, SCRATCH))
+#define RC_WINOGRAD_GRADIENT_SLICES(O, I, M, SCRATCH)                                                            \
+    ((RC_WINOGRAD_GRADIENT_TASKS + RC_WINOGRAD_GRADIENT_GROUPS(O, M, SCRATCH) * RC_WINOGRAD_GRADIENT_GROUPS(I, M, SCRATCH) - 1) / \
+     (RC_WINOGRAD_GRADIENT_GROUPS(O, M, SCRATCH) * RC_WINOGRAD_GRADIENT_GROUPS(I, M, SCRATCH)))
 
 /* Doubles of scratch rc_winograd_backward_weight needs for O outputs and I inputs at output tile
- * M, whatever the batch: each slice's totals [OCB][ICB][T*T][RC_LANES in][RC_LANES out]. */
-#define RC_WINOGRAD_GRADIENT_SCRATCH(O, I, M) \
-    ((size_t)RC_WINOGRAD_GRADIENT_SLICES(O, I) * RC_WINOGRAD_POSITIONS(M) * RC_BLOCKS(O) * RC_BLOCKS(I) * RC_WEIGHT_BLOCK)
+ * M and task scratch SCRATCH, whatever the batch: each slice's totals [OCB][ICB][T*T][RC_LANES
+ * in][RC_LANES out]. */
+#define RC_WINOGRAD_GRADIENT_SCRATCH(O, I, M, SCRATCH) \
+    ((size_t)RC_WINOGRAD_GRADIENT_SLICES(O, I, M, SCRATCH) * RC_WINOGRAD_POSITIONS(M) * RC_BLOCKS(O) * RC_BLOCKS(I) * RC_WEIGHT_BLOCK)
 
 /* out = A y for a column of M output-gradient values (y[i * stride]) into T = M + 2 values
  * out[i * stride], A the transpose of rc_winograd_output_transform's A^T. */
@@ -926,12 +934,12 @@ RC_INLINE void rc_winograd_gradient_store(float *gw, const double *du, const flo
 RC_INLINE void rc_winograd_backward_weight(int n, const float *gy, const float *x, float *gw, double *scratch, const int O, const int I,
                                            const int CL, const int H, const int W, const int M, const long SCRATCH)
 {
-    enum { GROUP = RC_WINOGRAD_GRADIENT_GROUP };
+    const int GROUP = RC_WINOGRAD_GRADIENT_GROUP(M, SCRATCH);
     const int OCB = RC_BLOCKS(O), ICB = RC_BLOCKS(I), TY = (H + M - 1) / M, TX = (W + M - 1) / M, POSITIONS = RC_WINOGRAD_POSITIONS(M);
     const long float_tiles = RC_WINOGRAD_GRADIENT_FLOAT_PIXELS / (M * M);
-    const int OG = RC_WINOGRAD_GRADIENT_GROUPS(O), IG = RC_WINOGRAD_GRADIENT_GROUPS(I);
+    const int OG = RC_WINOGRAD_GRADIENT_GROUPS(O, M, SCRATCH), IG = RC_WINOGRAD_GRADIENT_GROUPS(I, M, SCRATCH);
     const long per_image = (long)TY * TX, tiles = (long)n * per_image;
-    const int wanted = RC_WINOGRAD_GRADIENT_SLICES(O, I), slices = tiles < wanted ? (tiles > 0 ? (int)tiles : 1) : wanted;
+    const int wanted = RC_WINOGRAD_GRADIENT_SLICES(O, I, M, SCRATCH), slices = tiles < wanted ? (tiles > 0 ? (int)tiles : 1) : wanted;
     const size_t plane = (size_t)H * W * RC_LANES, in_image = (size_t)ICB * plane, out_image = (size_t)OCB * plane;
     const size_t pair_doubles = (size_t)POSITIONS * RC_WEIGHT_BLOCK, slice = (size_t)OCB * ICB * pair_doubles;
     const size_t most_sums = (size_t)POSITIONS * GROUP * GROUP * RC_WEIGHT_BLOCK;
