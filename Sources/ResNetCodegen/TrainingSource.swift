@@ -325,8 +325,9 @@ public enum TrainingCodeGenerator {
                 t->params = calloc(RC_PARAM_FLOATS, sizeof(float));
                 t->grads = calloc(RC_PARAM_FLOATS, sizeof(float));
                 t->momentum = calloc(RC_PARAM_FLOATS, sizeof(float));
-                t->packed = aligned_alloc(64, \(max(16, packedFloats)) * sizeof(float)); /* aligned for rc_stream_floats */
-                if (t->packed) memset(t->packed, 0, \(max(16, packedFloats)) * sizeof(float));
+                const size_t packed_bytes = \(max(16, packedFloats)) * sizeof(float); /* whole 64-byte lines */
+                t->packed = aligned_alloc(64, packed_bytes); /* aligned for rc_stream_floats */
+                if (t->packed) memset(t->packed, 0, packed_bytes);
                 t->stats = calloc(\(max(1, statsFloats)), sizeof(float));
                 const size_t scratch_sizes[] = {\((["1"] + scratchSizes.sorted()).joined(separator: ", "))};
                 size_t scratch = 0;

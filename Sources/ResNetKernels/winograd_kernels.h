@@ -238,7 +238,8 @@ RC_INLINE void rc_winograd(int n, const float *in, const float *u, const float *
  * copied out whole, because the matrices lie a multiple of 4 KiB apart and writing all T*T of
  * them row by row thrashed the L1's sets (512 x 512 at M = 4 on Ice Lake, 2 threads: 13 ms
  * before, 3.4 ms now), and with non-temporal stores: training packs far more than the caches
- * hold, and the lines then go to memory without being read first (1.6-1.9x on Zen 4). With `flipped`, src is the I x O x 3 x 3 weight
+ * hold, and the lines then go to memory without being read first (1.6-1.9x on Zen 4). With
+ * `flipped`, src is the I x O x 3 x 3 weight
  * of a convolution whose input gradient this one computes: inputs and outputs swapped and each
  * kernel turned by 180 degrees. Training repacks every step, so this runs once per step per
  * layer. The block pairs are shared out among the threads of an enclosing parallel region;
@@ -295,7 +296,7 @@ __attribute__((noinline, unused)) static void rc_pack_winograd_weight(float *dst
  * sums beside 512 KB of scratch left room for one tile per chunk, and its GEMMs then loaded and
  * stored their accumulators for every tile: 64 channels on 28 x 28 took 4.3 ms, now 1.9-2.5 ms). */
 #define RC_WINOGRAD_GRADIENT_GROUP(M, SCRATCH) \
-    ((size_t)RC_WINOGRAD_POSITIONS(M) * 16 * RC_WEIGHT_BLOCK * 2 <= (size_t)(SCRATCH) ? 4 : 2)
+    ((size_t)RC_WINOGRAD_POSITIONS(M) * (4 * 4) * RC_WEIGHT_BLOCK * 2 <= (size_t)(SCRATCH) ? 4 : 2)
 
 /* Slices the tiles of a Winograd weight gradient are cut into: tasks are (slice, output group,
  * input group), at least RC_WINOGRAD_GRADIENT_TASKS of them where there are so many tiles. Each
@@ -388,8 +389,8 @@ RC_INLINE void rc_winograd_gradient_gemm(const float *v, const float *dm, const 
 /* dg = G^T dU G of one (output block, input block) pair into PyTorch's O x I x 3 x 3 gw, from
  * dU [T*T][RC_LANES in][RC_LANES out], in doubles (du) or, where one float run summed it all,
  * floats (du_float; du is then NULL): for each input lane, in double vectors over half the
- * output lanes at a time, then scattered to the outputs' rows. (One lane pair at a time in scalar doubles, this
- * took two thirds of the 512-channel 4x4 weight gradient at batch 16.) */
+ * output lanes at a time, then scattered to the outputs' rows. (One lane pair at a time in
+ * scalar doubles, this took two thirds of the 512-channel 4x4 weight gradient at batch 16.) */
 RC_INLINE void rc_winograd_gradient_store(float *gw, const double *du, const float *du_float, const int O, const int I, const int ocb, const int icb,
                                           const int M)
 {
@@ -398,7 +399,7 @@ RC_INLINE void rc_winograd_gradient_store(float *gw, const double *du, const flo
     for (int il = 0; il < RC_LANES && icb * RC_LANES + il < I; il++) {
         float taps[9][RC_LANES] __attribute__((aligned(64)));
         for (int h = 0; h < RC_LANES; h += HALF) { /* half the output lanes at a time: 3 T vectors and a column in registers */
-            vecdh u[MOST], t[3 * MOST], g[3]; /* t: 3 rows of MOST */
+            vecdh u[MOST], t[3][MOST], g[3];
             for (int c = 0; c < T; c++) { /* G^T dU, column by column */
                 for (int r = 0; r < T; r++) {
                     const size_t at = (size_t)(r * T + c) * RC_WEIGHT_BLOCK + il * RC_LANES + h;
@@ -407,10 +408,10 @@ RC_INLINE void rc_winograd_gradient_store(float *gw, const double *du, const flo
                     else memcpy(&f, du_float + at, sizeof f), u[r] = __builtin_convertvector(f, vecdh);
                 }
                 rc_winograd_weight_adjoint(M, u, g, 1);
-                for (int r = 0; r < 3; r++) t[r * MOST + c] = g[r];
+                for (int r = 0; r < 3; r++) t[r][c] = g[r];
             }
             for (int r = 0; r < 3; r++) { /* (G^T dU) G: rows */
-                rc_winograd_weight_adjoint(M, t + r * MOST, g, 1);
+                rc_winograd_weight_adjoint(M, t[r], g, 1);
                 for (int c = 0; c < 3; c++) {
                     const vecfh f = __builtin_convertvector(g[c], vecfh);
                     memcpy(&taps[r * 3 + c][h], &f, sizeof f);
