@@ -73,6 +73,13 @@ RC_INLINE void rc_stream_fence(void)
 #endif
 }
 
+/* A hint to fetch the cache line holding p; nothing where the compiler has no such builtin. */
+#if defined(__GNUC__)
+#define RC_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define RC_PREFETCH(p) ((void)(p))
+#endif
+
 RC_INLINE vecf vec_load(const float *p) { vecf v; memcpy(&v, p, sizeof v); return v; }
 RC_INLINE void vec_store(float *p, vecf v) { memcpy(p, &v, sizeof v); }
 RC_INLINE vecf vec_zero(void) { vecf z = {0}; return z; }
