@@ -513,14 +513,73 @@ RC_INLINE void rc_conv_weight_gradient_taps3(const float *g, const float *x, con
         for (int l = 0; l < CH; l++) vec_store(part_row + (size_t)kw * RC_WEIGHT_BLOCK + (size_t)(c0 + l) * RC_LANES, acc[kw][l]);
 }
 
+/* Accumulators a weight-gradient pass over several taps of a kernel row keeps in registers, with
+ * an output-gradient vector beside them: 24 of 32 registers at 16 lanes, 12 of 16 below. At
+ * least RC_LANES, so one tap of a whole input block always fits. */
+#define RC_WEIGHT_GRADIENT_ROW_ACCUMULATORS (RC_LANES == 16 ? 24 : 12)
+
+/* Taps kw0 ... kw0 + KW - 1 of kernel row kh of a weight gradient (any K and stride S), for the C
+ * real input lanes of a block (C * KW <= RC_WEIGHT_GRADIENT_ROW_ACCUMULATORS), over rows r0 ... r1
+ * of consecutive images (as rc_conv_weight_gradient_taps3): each output-gradient vector is loaded
+ * once and meets the KW input pixels of its taps, C * KW FMAs on independent accumulators. One tap
+ * at a time, a 3-channel stem had 3 accumulators, and its FMAs waited on each other: the 7x7
+ * stride-2 stem of resnet18 ran at about a third of the FMA peak. Output columns whose KW input
+ * columns all lie in the image run without tests. */
+RC_INLINE void rc_conv_weight_gradient_row(const float *g, const float *x, const size_t g_image, const size_t x_image, float *part_row, const int C,
+                                           const int KW, const int kw0, const int r0, const int r1, const int kh, const int IH, const int IW,
+                                           const int OH, const int OW, const int S, const int P)
+{
+    vecf acc[RC_WEIGHT_GRADIENT_ROW_ACCUMULATORS][RC_LANES] = {{{0}}}; /* zeroed only to quiet -Wmaybe-uninitialized; unrolled, it costs nothing */
+#pragma GCC unroll 24
+    for (int k = 0; k < KW; k++)
+#pragma GCC unroll 16
+        for (int l = 0; l < C; l++) acc[k][l] = vec_load(part_row + (size_t)(kw0 + k) * RC_WEIGHT_BLOCK + (size_t)l * RC_LANES);
+    /* Output columns whose input columns ow * S - P + kw0 ... + KW - 1 all lie in 0 ... IW - 1. */
+    const int first = kw0 - P, lo = first >= 0 ? 0 : (-first + S - 1) / S;
+    const int span = IW - KW - first, hi = span < 0 ? 0 : span / S + 1 < OW ? span / S + 1 : OW;
+    for (int r = r0; r < r1; r++) {
+        const int b = r / OH, oh = r % OH, ih = oh * S - P + kh;
+        if (ih < 0 || ih >= IH) continue;
+        const float *g_row = g + b * g_image + (size_t)oh * OW * RC_LANES;
+        const float *x_row = x + b * x_image + (size_t)ih * IW * RC_LANES;
+        for (int ow = 0; ow < OW; ow++) {
+            if (ow == lo && lo < hi) {
+                for (; ow < hi; ow++) {
+                    const vecf gv = vec_load(g_row + (size_t)ow * RC_LANES);
+                    const float *xv = x_row + (size_t)(ow * S + first) * RC_LANES;
+#pragma GCC unroll 24
+                    for (int k = 0; k < KW; k++)
+#pragma GCC unroll 16
+                        for (int l = 0; l < C; l++) acc[k][l] += gv * xv[(size_t)k * RC_LANES + l];
+                }
+                if (ow >= OW) break;
+            }
+            const vecf gv = vec_load(g_row + (size_t)ow * RC_LANES);
+#pragma GCC unroll 24
+            for (int k = 0; k < KW; k++) {
+                const int iw = ow * S + first + k;
+                if (iw < 0 || iw >= IW) continue;
+#pragma GCC unroll 16
+                for (int l = 0; l < C; l++) acc[k][l] += gv * x_row[(size_t)iw * RC_LANES + l];
+            }
+        }
+    }
+#pragma GCC unroll 24
+    for (int k = 0; k < KW; k++)
+#pragma GCC unroll 16
+        for (int l = 0; l < C; l++) vec_store(part_row + (size_t)(kw0 + k) * RC_WEIGHT_BLOCK + (size_t)l * RC_LANES, acc[k][l]);
+}
+
 /* The share of `images` consecutive images (g_image and x_image floats apart) of one (output
  * block, input block) pair of a convolution's weight gradient, added into
  * part[K*K][RC_LANES in][RC_LANES out] (float: the caller keeps the sum short). Vectors run over
  * the RC_LANES outputs; each tap keeps C accumulators in registers (one per real input channel of
- * the block, C a literal) and the taps loop inside chunks of the images' rows, taken in order
- * across images, small enough to stay in L1, so every tap reads the chunk from cache and the
- * accumulators of small maps (7x7, 4x4) are loaded and stored once for several images; stride-1
- * 3x3 kernels take a row's three taps at once (rc_conv_weight_gradient_taps3). */
+ * the block, C a literal), as many taps of a kernel row at once as the registers hold
+ * (rc_conv_weight_gradient_row: one for a whole block, all 7 of a 3-channel stem at 16 lanes),
+ * and the taps loop inside chunks of the images' rows, taken in order across images, small
+ * enough to stay in L1, so every tap reads the chunk from cache and the accumulators of small
+ * maps (7x7, 4x4) are loaded and stored once for several images; stride-1 3x3 kernels take a
+ * row's three taps over several input lanes (rc_conv_weight_gradient_taps3). */
 RC_INLINE void rc_conv_weight_gradient_images(const float *g, const float *x, const int images, const size_t g_image, const size_t x_image,
                                               float *part, const int C, const int IH, const int IW, const int OH, const int OW, const int K,
                                               const int S, const int P)
@@ -535,32 +594,14 @@ RC_INLINE void rc_conv_weight_gradient_images(const float *g, const float *x, co
                     rc_conv_weight_gradient_taps3(g, x, g_image, x_image, part + (size_t)kh * 3 * RC_WEIGHT_BLOCK, c0, r0, r1, kh, IH, IW, OH, OW, P);
             continue;
         }
-        for (int kh = 0; kh < K; kh++)
-            for (int kw = 0; kw < K; kw++) {
-                /* Output columns whose input column ow * S - P + kw lies inside the image
-                 * (none when even ow = 0 lands past it: C division would round that up). */
-                const int ow_lo = kw >= P ? 0 : (P - kw + S - 1) / S;
-                const int span = IW - 1 + P - kw;
-                const int ow_hi = span < 0 ? 0 : span / S + 1 < OW ? span / S + 1 : OW;
-                float *tap = part + (size_t)(kh * K + kw) * RC_WEIGHT_BLOCK;
-                vecf acc[RC_LANES];
-#pragma GCC unroll 16
-                for (int l = 0; l < RC_LANES; l++) acc[l] = l < C ? vec_load(tap + l * RC_LANES) : vec_zero();
-                for (int r = r0; r < r1; r++) {
-                    const int b = r / OH, oh = r % OH, ih = oh * S - P + kh;
-                    if (ih < 0 || ih >= IH) continue;
-                    const float *g_row = g + b * g_image + (size_t)oh * OW * RC_LANES;
-                    const float *x_row = x + b * x_image + (size_t)ih * IW * RC_LANES;
-                    for (int ow = ow_lo; ow < ow_hi; ow++) {
-                        const vecf gv = vec_load(g_row + ow * RC_LANES);
-                        const float *xv = x_row + (size_t)(ow * S - P + kw) * RC_LANES;
-#pragma GCC unroll 16
-                        for (int l = 0; l < C; l++) acc[l] += gv * xv[l];
-                    }
-                }
-#pragma GCC unroll 16
-                for (int l = 0; l < C; l++) vec_store(tap + l * RC_LANES, acc[l]);
-            }
+        /* As many taps of a row at a time as the accumulators allow (one, for whole blocks). */
+        const int KW = RC_WEIGHT_GRADIENT_ROW_ACCUMULATORS / C < K ? RC_WEIGHT_GRADIENT_ROW_ACCUMULATORS / C : K;
+        for (int kh = 0; kh < K; kh++) {
+            float *row = part + (size_t)kh * K * RC_WEIGHT_BLOCK;
+            int kw0 = 0;
+            for (; kw0 + KW <= K; kw0 += KW) rc_conv_weight_gradient_row(g, x, g_image, x_image, row, C, KW, kw0, r0, r1, kh, IH, IW, OH, OW, S, P);
+            if (K % KW) rc_conv_weight_gradient_row(g, x, g_image, x_image, row, C, K % KW, kw0, r0, r1, kh, IH, IW, OH, OW, S, P);
+        }
     }
 }
 
