@@ -3,7 +3,7 @@
  * on their own. Shapes reach every path of the direct kernel: maps of 32 and more columns (several
  * row chunks, interior columns of every tap), one channel block and several (more pairs than the 16
  * tasks' worth of image slices, and fewer), a last input block of 3 or 4 real channels (the stem,
- * 20 channels), stride 2, 1x1, a 7x7 stem, odd sizes, batch 1 and batches that do not divide into
+ * 20 channels) and of 1 (the Fashion-MNIST stem), stride 2, 1x1, a 7x7 stem, odd sizes, batch 1 and batches that do not divide into
  * the slices, small maps (7x7, 4x4: fewer columns than a register tile's reach). And of the
  * Winograd kernel, at output tiles 2 and 4: several tile slices over one block pair, fewer tiles than slices, groups of 4
  * blocks with short last groups, partial last input blocks beside full ones, several chunks summed
@@ -111,7 +111,8 @@ int main(void)
         {5, 16, 34, 34, 16, 3, 1, 1, 0},  /* one block pair, 34 columns: row chunks, edge and interior columns; 5 images in 5 slices */
         {20, 16, 32, 32, 16, 3, 1, 1, 0}, /* 20 images in 16 slices: uneven slices */
         {2, 64, 8, 8, 64, 3, 1, 1, 0},    /* many pairs, one slice */
-        {3, 3, 33, 35, 16, 3, 1, 1, 0},   /* the CIFAR stem: a last input block of 3 channels */
+        {3, 3, 33, 35, 16, 3, 1, 1, 0},   /* the CIFAR stem: a last input block of 3 channels, a row's taps at once */
+        {4, 1, 28, 28, 16, 3, 1, 1, 0},   /* the Fashion-MNIST stem: one input channel */
         {2, 16, 33, 37, 40, 3, 2, 1, 0},  /* stride 2 on odd sizes, 40 outputs */
         {2, 20, 20, 29, 24, 1, 1, 0, 0},  /* 1x1, 20 inputs: a last block of 4 at 8 or 16 lanes */
         {1, 24, 15, 15, 40, 1, 2, 0, 0},  /* 1x1 stride 2 (a projection shortcut) */
