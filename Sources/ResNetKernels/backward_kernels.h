@@ -524,7 +524,10 @@ RC_INLINE void rc_conv_weight_gradient_taps3(const float *g, const float *x, con
  * once and meets the KW input pixels of its taps, C * KW FMAs on independent accumulators. One tap
  * at a time, a 3-channel stem had 3 accumulators, and its FMAs waited on each other: the 7x7
  * stride-2 stem of resnet18 ran at about a third of the FMA peak. Output columns whose KW input
- * columns all lie in the image run without tests. */
+ * columns all lie in the image run without tests. Stride-1 3x3 passes over whole groups of
+ * RC_WEIGHT_GRADIENT_TAP_LANES lanes keep rc_conv_weight_gradient_taps3, which loads each input
+ * pixel's lanes once for its three output columns: this function in its place (3 taps x 8 lanes)
+ * ran 16 channels on 32 x 32 at batch 128 in 1.9 ms against 1.2 (16 lanes), 3.2 against 2.55 (8). */
 RC_INLINE void rc_conv_weight_gradient_row(const float *g, const float *x, const size_t g_image, const size_t x_image, float *part_row, const int C,
                                            const int KW, const int kw0, const int r0, const int r1, const int kh, const int IH, const int IW,
                                            const int OH, const int OW, const int S, const int P)
