@@ -17,8 +17,12 @@
 #include "backward_kernels.h"
 
 /* n images of c x h x w in, o x oh x ow out: one case; `scratch` the Winograd kernel's SCRATCH
- * floats (0: the generated code's 131072). */
-typedef struct { int n, ic, ih, iw, oc, k, s, p; long scratch; } gradient_case;
+ * floats (0: the generated code's 131072); `direct` its direct weight gradient (GRADIENT_KERNEL). */
+typedef struct {
+    int n, ic, ih, iw, oc, k, s, p;
+    long scratch;
+    void (*direct)(int n, const float *gy, const float *x, float *gw, double *scratch);
+} gradient_case;
 
 /* Whether gw equals `want` bit for bit. */
 static int same_bits(const float *want, float *gw, size_t count)
@@ -74,11 +78,11 @@ static int run_case(gradient_case t)
     float *two = malloc(w_n * 4);
     int independent = 1;
 #pragma omp parallel num_threads(2)
-    rc_conv_backward_weight(t.n, gyb, xb, two, scratch, t.oc, t.ic, cl, t.ih, t.iw, oh, ow, t.k, t.s, t.p);
+    t.direct(t.n, gyb, xb, two, scratch);
     const double direct = worst_error(two, want, scale, w_n);
     for (int threads = 1; threads <= 3; threads += 2) {
 #pragma omp parallel num_threads(threads)
-        rc_conv_backward_weight(t.n, gyb, xb, gw, scratch, t.oc, t.ic, cl, t.ih, t.iw, oh, ow, t.k, t.s, t.p);
+        t.direct(t.n, gyb, xb, gw, scratch);
         independent &= same_bits(two, gw, w_n);
     }
     double fast[5] = {0}; /* by output tile M = 2, 4 */
@@ -105,30 +109,46 @@ static int run_case(gradient_case t)
     return ok;
 }
 
+/* Every case as X(n, ic, ih, iw, oc, k, s, p, scratch). */
+#define GRADIENT_CASES(X) \
+    X(5, 16, 34, 34, 16, 3, 1, 1, 0) /* one block pair, 34 columns: row chunks, edge and interior columns; 5 images in 5 slices */ \
+    X(20, 16, 32, 32, 16, 3, 1, 1, 0) /* 20 images in 16 slices: uneven slices */ \
+    X(2, 64, 8, 8, 64, 3, 1, 1, 0) /* many pairs, one slice */ \
+    X(3, 3, 33, 35, 16, 3, 1, 1, 0) /* the CIFAR stem: a last input block of 3 channels, a row's taps at once */ \
+    X(4, 1, 28, 28, 16, 3, 1, 1, 0) /* the Fashion-MNIST stem: one input channel */ \
+    X(2, 16, 33, 37, 40, 3, 2, 1, 0) /* stride 2 on odd sizes, 40 outputs */ \
+    X(2, 20, 20, 29, 24, 1, 1, 0, 0) /* 1x1, 20 inputs: a last block of 4 at 8 or 16 lanes */ \
+    X(1, 24, 15, 15, 40, 1, 2, 0, 0) /* 1x1 stride 2 (a projection shortcut) */ \
+    X(2, 3, 37, 37, 8, 7, 2, 3, 0) /* the ImageNet stem */ \
+    X(23, 64, 7, 7, 72, 3, 1, 1, 0) /* 7x7 maps, 72 outputs: a last output block of 8 at 16 lanes */ \
+    X(40, 32, 4, 4, 32, 3, 1, 1, 0) /* 4x4 maps: every column an edge column of some tap */ \
+    X(9, 16, 8, 8, 24, 3, 2, 1, 0) /* stride 2 onto 4x4, 24 outputs: small maps over several slices */ \
+    X(21, 16, 31, 33, 16, 3, 1, 1, 0) /* odd sizes, 5712 tiles: several Winograd chunks at every width, the last one short */ \
+    X(2, 40, 5, 3, 20, 3, 1, 1, 0) /* tiles cut by both edges, last blocks of 8 and 4 real channels at 16 lanes */ \
+    X(0, 16, 8, 8, 16, 3, 1, 1, 0) /* no images: a zero gradient */ \
+    X(3, 84, 6, 6, 136, 3, 1, 1, 0) /* Winograd groups of 4 blocks with short last groups on both sides, one slice */ \
+    X(21, 16, 31, 33, 16, 3, 1, 1, 32768) /* a small Winograd scratch: several chunks summed in float before each flush */ \
+    X(1, 18, 5, 7, 16, 3, 1, 1, 0) /* a partial last input block beside full ones, 12 tiles in several slices */ \
+    X(1, 16, 2, 6, 16, 3, 1, 1, 0) /* 3 tiles: fewer than the 4 slices wanted */ \
+    X(1, 16, 1, 1, 16, 3, 1, 1, 0) /* one pixel, one tile cut by both edges */
+
+/* The direct kernel of one case, its sizes pasted in as literals, as the generated code calls it.
+ * With sizes known only at run time, the unrolled taps of rc_conv_weight_gradient_row (up to 24
+ * accumulators for any C and KW) took GCC over three minutes at 16 lanes. */
+#define GRADIENT_KERNEL(N, IC, IH, IW, OC, K, S, P, SCRATCH) \
+    static void direct_##N##_##IC##_##IH##_##IW##_##OC##_##K##_##S##_##P##_##SCRATCH(int n, const float *gy, const float *x, float *gw, double *scratch) \
+    { \
+        rc_conv_backward_weight(n, gy, x, gw, scratch, OC, IC, IC - (RC_BLOCKS(IC) - 1) * RC_LANES, IH, IW, (IH + 2 * P - K) / S + 1, \
+                                (IW + 2 * P - K) / S + 1, K, S, P); \
+    }
+GRADIENT_CASES(GRADIENT_KERNEL)
+
+#define GRADIENT_CASE(N, IC, IH, IW, OC, K, S, P, SCRATCH) \
+    {N, IC, IH, IW, OC, K, S, P, SCRATCH, direct_##N##_##IC##_##IH##_##IW##_##OC##_##K##_##S##_##P##_##SCRATCH},
+
 int main(void)
 {
-    const gradient_case cases[] = {
-        {5, 16, 34, 34, 16, 3, 1, 1, 0},  /* one block pair, 34 columns: row chunks, edge and interior columns; 5 images in 5 slices */
-        {20, 16, 32, 32, 16, 3, 1, 1, 0}, /* 20 images in 16 slices: uneven slices */
-        {2, 64, 8, 8, 64, 3, 1, 1, 0},    /* many pairs, one slice */
-        {3, 3, 33, 35, 16, 3, 1, 1, 0},   /* the CIFAR stem: a last input block of 3 channels, a row's taps at once */
-        {4, 1, 28, 28, 16, 3, 1, 1, 0},   /* the Fashion-MNIST stem: one input channel */
-        {2, 16, 33, 37, 40, 3, 2, 1, 0},  /* stride 2 on odd sizes, 40 outputs */
-        {2, 20, 20, 29, 24, 1, 1, 0, 0},  /* 1x1, 20 inputs: a last block of 4 at 8 or 16 lanes */
-        {1, 24, 15, 15, 40, 1, 2, 0, 0},  /* 1x1 stride 2 (a projection shortcut) */
-        {2, 3, 37, 37, 8, 7, 2, 3, 0},    /* the ImageNet stem */
-        {23, 64, 7, 7, 72, 3, 1, 1, 0},   /* 7x7 maps, 72 outputs: a last output block of 8 at 16 lanes */
-        {40, 32, 4, 4, 32, 3, 1, 1, 0},   /* 4x4 maps: every column an edge column of some tap */
-        {9, 16, 8, 8, 24, 3, 2, 1, 0},    /* stride 2 onto 4x4, 24 outputs: small maps over several slices */
-        {21, 16, 31, 33, 16, 3, 1, 1, 0}, /* odd sizes, 5712 tiles: several Winograd chunks at every width, the last one short */
-        {2, 40, 5, 3, 20, 3, 1, 1, 0},    /* tiles cut by both edges, last blocks of 8 and 4 real channels at 16 lanes */
-        {0, 16, 8, 8, 16, 3, 1, 1, 0},    /* no images: a zero gradient */
-        {3, 84, 6, 6, 136, 3, 1, 1, 0},   /* Winograd groups of 4 blocks with short last groups on both sides, one slice */
-        {21, 16, 31, 33, 16, 3, 1, 1, 32768}, /* a small Winograd scratch: several chunks summed in float before each flush */
-        {1, 18, 5, 7, 16, 3, 1, 1, 0},    /* a partial last input block beside full ones, 12 tiles in several slices */
-        {1, 16, 2, 6, 16, 3, 1, 1, 0},    /* 3 tiles: fewer than the 4 slices wanted */
-        {1, 16, 1, 1, 16, 3, 1, 1, 0},    /* one pixel, one tile cut by both edges */
-    };
+    const gradient_case cases[] = {GRADIENT_CASES(GRADIENT_CASE)};
     int passed = 0, failed = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(cases[i]) ? passed++ : failed++;
     printf("%d passed, %d failed at %d lanes\n", passed, failed, RC_LANES);
