@@ -24,9 +24,11 @@ import TestSupport
 
     @Test(arguments: variants, TestMachines.runnable)
     func generatedCMatchesTheReference(_ variant: (String, String), _ machine: TargetMachine) throws {
-        // Maps of 40 and 53 columns span several register tiles, so interior (unchecked) tiles run too.
-        for input in ["{channels: 3, height: 12, width: 12}", "{channels: 1, height: 13, width: 9}", "{channels: 3, height: 9, width: 40}",
-                      "{channels: 1, height: 7, width: 53}"] {
+        // Maps of 40 and 53 columns span several register tiles, so interior (unchecked) tiles run
+        // too. 12 x 40 with 3 channels divides into whole Winograd tiles (4 and 2 pixels) at both
+        // stages; 13 x 53 with 1 channel (7 x 27 after the stride) leaves partial tiles, and partial
+        // register tiles, in both directions. (Each input is one C compile per variant and width.)
+        for input in ["{channels: 3, height: 12, width: 40}", "{channels: 1, height: 13, width: 53}"] {
             let g = try graph(variant.1, input: input)
             let parameters = RandomData.parameters(g, seed: 7)
             let images = RandomData.input(g, batch: 3, seed: 11)
