@@ -132,11 +132,14 @@ static int run_case(gradient_case t)
     X(1, 16, 2, 6, 16, 3, 1, 1, 0) /* 3 tiles: fewer than the 4 slices wanted */ \
     X(1, 16, 1, 1, 16, 3, 1, 1, 0) /* one pixel, one tile cut by both edges */
 
+/* The name of one case's direct kernel, from all its sizes (unique for distinct cases). */
+#define GRADIENT_KERNEL_NAME(N, IC, IH, IW, OC, K, S, P, SCRATCH) direct_##N##_##IC##_##IH##_##IW##_##OC##_##K##_##S##_##P##_##SCRATCH
+
 /* The direct kernel of one case, its sizes pasted in as literals, as the generated code calls it.
  * With sizes known only at run time, the unrolled taps of rc_conv_weight_gradient_row (up to 24
  * accumulators for any C and KW) took GCC over three minutes at 16 lanes. */
 #define GRADIENT_KERNEL(N, IC, IH, IW, OC, K, S, P, SCRATCH) \
-    static void direct_##N##_##IC##_##IH##_##IW##_##OC##_##K##_##S##_##P##_##SCRATCH(int n, const float *gy, const float *x, float *gw, double *scratch) \
+    static void GRADIENT_KERNEL_NAME(N, IC, IH, IW, OC, K, S, P, SCRATCH)(int n, const float *gy, const float *x, float *gw, double *scratch) \
     { \
         rc_conv_backward_weight(n, gy, x, gw, scratch, OC, IC, IC - (RC_BLOCKS(IC) - 1) * RC_LANES, IH, IW, (IH + 2 * P - K) / S + 1, \
                                 (IW + 2 * P - K) / S + 1, K, S, P); \
@@ -144,7 +147,7 @@ static int run_case(gradient_case t)
 GRADIENT_CASES(GRADIENT_KERNEL)
 
 #define GRADIENT_CASE(N, IC, IH, IW, OC, K, S, P, SCRATCH) \
-    {N, IC, IH, IW, OC, K, S, P, SCRATCH, direct_##N##_##IC##_##IH##_##IW##_##OC##_##K##_##S##_##P##_##SCRATCH},
+    {N, IC, IH, IW, OC, K, S, P, SCRATCH, GRADIENT_KERNEL_NAME(N, IC, IH, IW, OC, K, S, P, SCRATCH)},
 
 int main(void)
 {

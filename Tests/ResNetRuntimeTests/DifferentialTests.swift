@@ -25,10 +25,11 @@ import TestSupport
     @Test(arguments: variants, TestMachines.runnable)
     func generatedCMatchesTheReference(_ variant: (String, String), _ machine: TargetMachine) throws {
         // Three inputs that between them reach every case of each kernel's tiling (checked on the
-        // tile parameters in the 16-lane kernels' enums, every variant below): 12 x 40 with 3 channels, whole Winograd tiles and several register tiles per row (so
-        // interior, unchecked ones run too); 13 x 40 with 1 channel, partial tile rows and a
-        // one-channel stem over interior tiles; 7 x 9 with 1 channel, partial tiles both ways and
-        // rows shorter than a register tile. (Each input is one C compile per variant and width.)
+        // tile parameters in the 16-lane kernels' enums, every variant below): 12 x 40 with 3
+        // channels, whole Winograd tiles and several register tiles per row (so interior,
+        // unchecked ones run too); 13 x 40 with 1 channel, partial tile rows and a one-channel
+        // stem over interior tiles; 7 x 9 with 1 channel, partial tiles both ways and rows shorter
+        // than a register tile. (Each input is one C compile per variant and width.)
         for input in ["{channels: 3, height: 12, width: 40}", "{channels: 1, height: 13, width: 40}", "{channels: 1, height: 7, width: 9}"] {
             let g = try graph(variant.1, input: input)
             let parameters = RandomData.parameters(g, seed: 7)
